@@ -66,12 +66,16 @@ typedef struct pl_import {
         pl_limits mem;            /* PYLON_EXTERN_MEMORY */
         pl_globaltype global;     /* PYLON_EXTERN_GLOBAL */
     } u;
+    /* Byte lengths of module/name: a name may contain NUL ("\0\1" and ""
+     * are different names), so compare with these, not strcmp. */
+    uint32_t module_len, name_len;
 } pl_import;
 
 typedef struct pl_export {
     char *name;
     pylon_externkind kind;
     uint32_t index;
+    uint32_t name_len;    /* bytes; the name may contain NUL (see pl_import) */
 } pl_export;
 
 typedef enum pl_segmode { PL_SEG_ACTIVE, PL_SEG_PASSIVE, PL_SEG_DECLARATIVE } pl_segmode;
@@ -162,9 +166,13 @@ void pl_module_destroy(pl_module *m);
 /* Shared LEB128/bounds reader, also used by compile.c for bodies. */
 typedef struct pl_reader {
     const uint8_t *p, *end, *base;  /* base: start of the module, for offsets */
+    const char *why;  /* set by a failed pl_read_*: "unexpected end",
+                       * "integer representation too long" or "integer too
+                       * large" (the spec's words), for the error message */
 } pl_reader;
 
-/* Each returns false at end of input or on an overlong/too-large encoding. */
+/* Each returns false at end of input or on an overlong/too-large encoding,
+ * leaving r->p where the value started and r->why saying which. */
 bool pl_read_u8(pl_reader *r, uint8_t *out);
 bool pl_read_u32(pl_reader *r, uint32_t *out);
 bool pl_read_s32(pl_reader *r, int32_t *out);
