@@ -60,6 +60,9 @@ static const workload workloads[] = {
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
+/* Room for a path, an engine error or trap message and a backtrace. */
+#define WHY_CAP 8192
+
 /* Eight rounds reach every path the workloads take (sort's duplicate-heavy
  * round is the eighth) and cost at most a few ms natively. */
 #define QUICK_N 8
@@ -69,11 +72,12 @@ static struct {
     double target_s;
     int reps;
     const char *only;
-    uint32_t fixed_n;   /* 0: calibrate */
+    int has_n;          /* --n given: no calibration */
+    uint32_t fixed_n;
     const char *dir;
     double timeout_s;   /* 0: no watchdog */
     clockid_t clock;
-} opt = {0, 0.5, 3, NULL, 0, NULL, 60.0, CLOCK_PROCESS_CPUTIME_ID};
+} opt = {0, 0.5, 3, NULL, 0, 0, NULL, 60.0, CLOCK_PROCESS_CPUTIME_ID};
 
 static double now_s(void) {
     struct timespec ts;
@@ -208,7 +212,7 @@ static uint8_t *read_file(const char *path, size_t *len) {
 /* Loads and instantiates one workload module; on failure writes the
  * reason into why and returns -1. */
 static int engine_open(const workload *w, engine_wl *e, char *why, size_t cap) {
-    char path[4096], export[128];
+    char path[1024], export[128];
     snprintf(path, sizeof path, "%s/%s.wasm", opt.dir, w->name);
     snprintf(export, sizeof export, "bench_%s", w->name);
     size_t len = 0;
@@ -348,8 +352,8 @@ static void print_cpu(void) {
 }
 
 static int run_quick(const workload *w, engine_wl *e) {
-    uint32_t n = opt.fixed_n ? opt.fixed_n : QUICK_N;
-    char why[4096];
+    uint32_t n = opt.has_n ? opt.fixed_n : QUICK_N;
+    char why[WHY_CAP];
     uint64_t nat = w->native(n), eng = 0;
     if (engine_run(e, n, &eng, why, sizeof why) != 0) {
         printf("FAILED %s n=%u: %s\n", w->name, n, why);
@@ -366,9 +370,9 @@ static int run_quick(const workload *w, engine_wl *e) {
 
 /* Measures one workload; on success stores native/engine ratio. */
 static int run_timed(const workload *w, engine_wl *e, double *ratio) {
-    char why[4096];
+    char why[WHY_CAP];
     uint32_t n = opt.fixed_n;
-    if (!n && calibrate(e, &n, why, sizeof why) != 0) {
+    if (!opt.has_n && calibrate(e, &n, why, sizeof why) != 0) {
         printf("FAILED %s (calibrating): %s\n", w->name, why);
         return -1;
     }
@@ -418,7 +422,8 @@ static void usage(FILE *f) {
             "             [--timeout S] [--wall] [--dir DIR] [--list]\n"
             "  --quick       small n, one run per side, checksums only (no timing)\n"
             "  --only        run only these workloads\n"
-            "  --n N         use this n for every workload instead of calibrating\n"
+            "  --n N         use this n for every workload instead of calibrating (0: only\n"
+            "                the built-in known answers, e.g. crc32c 0xe3069283)\n"
             "  --target-ms   engine time per run to calibrate n for (default 500)\n"
             "  --reps N      runs per side, best one counts (default 3)\n"
             "  --timeout S   interrupt an engine call after S seconds, 0 = never (default 60)\n"
@@ -450,8 +455,9 @@ static int parse_args(int argc, char **argv) {
             i++;
         } else if (v && !strcmp(a, "--n")) {
             unsigned long x = strtoul(v, &end, 10);
-            if (*end || x == 0 || x > UINT32_MAX) return -1;
+            if (*end || *v == '-' || x > UINT32_MAX) return -1;
             opt.fixed_n = (uint32_t)x;
+            opt.has_n = 1;
             i++;
         } else if (v && !strcmp(a, "--reps")) {
             long x = strtol(v, &end, 10);
@@ -519,12 +525,12 @@ int main(int argc, char **argv) {
 
     if (opt.quick) {
         printf("# bench --quick: checksums of engine vs native at n=%u, no timing\n",
-               opt.fixed_n ? opt.fixed_n : QUICK_N);
+               opt.has_n ? opt.fixed_n : QUICK_N);
     } else {
         print_cpu();
         printf("# %s time, best of %d alternating runs per side, ",
                opt.clock == CLOCK_MONOTONIC ? "wall" : "process CPU", opt.reps);
-        if (opt.fixed_n)
+        if (opt.has_n)
             printf("n fixed at %u\n", opt.fixed_n);
         else
             printf("n calibrated for ~%.0f ms per engine run\n", opt.target_s * 1e3);
@@ -538,7 +544,7 @@ int main(int argc, char **argv) {
         const workload *w = &workloads[k];
         if (!selected(w->name)) continue;
         engine_wl e;
-        char why[4096];
+        char why[WHY_CAP];
         if (engine_open(w, &e, why, sizeof why) != 0) {
             printf("FAILED %s: %s\n", w->name, why);
             failed++;

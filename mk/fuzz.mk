@@ -18,13 +18,13 @@ fuzz: $(FUZZ_DIR)/fuzz_engine
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/libpylon-fuzz.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_engine: tests/fuzz/fuzz_engine.c $(FUZZ_DIR)/libpylon-fuzz.a
-	$(CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libpylon-fuzz.a $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libpylon-fuzz.a $(LDLIBS)
 
 -include $(FUZZ_LIB_OBJS:.o=.d)

@@ -60,7 +60,7 @@ declare -A WABT_DISABLE=(
 TRIM=(
   # the regression suite and the test packages inside other packages
   test ctypes/test distutils/tests idlelib/idle_test lib2to3/tests
-  sqlite3/test tkinter/test unittest/test
+  tkinter/test unittest/test
   # GUI: there is no _tkinter
   tkinter turtle.py turtledemo idlelib
   # no subprocesses, no pip wheels, no way to make a usable venv

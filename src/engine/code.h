@@ -37,13 +37,16 @@
     X(data_drop) X(ref_is_null) X(ref_func)
 
 /* One enum for every handler: table rows (comparisons expand to the plain
- * form and three fused compare-and-branch forms), then internal ops. */
+ * form and three fused compare-and-branch forms; loads and stores to the
+ * plain form and one whose address is the sum of two slots, fused from a
+ * preceding i32.add), then internal ops. */
 #define PL_ENUM_ONE(code, name, ...) PL_OP_##name,
 #define PL_ENUM_CMP(code, name, ...) \
     PL_OP_##name, PL_OP_brif_##name, PL_OP_brunless_##name, PL_OP_brif_loop_##name,
+#define PL_ENUM_MEM(code, name, ...) PL_OP_##name, PL_OP_##name##_add,
 #define PL_ENUM_INTERNAL(name) PL_OP_##name,
 typedef enum pl_op {
-    PL_OPCODES(PL_ENUM_ONE, PL_ENUM_ONE, PL_ENUM_CMP, PL_ENUM_ONE, PL_ENUM_ONE)
+    PL_OPCODES(PL_ENUM_ONE, PL_ENUM_ONE, PL_ENUM_CMP, PL_ENUM_MEM, PL_ENUM_MEM)
     PL_INTERNAL_OPS(PL_ENUM_INTERNAL)
     PL_NUM_OPS
 } pl_op;

@@ -28,7 +28,7 @@
 
 #include "engine/code.h"
 
-#define MAX_CONSTS 64       /* beyond this, constants are materialised inline */
+#define MAX_CONSTS 128      /* beyond this, constants are materialised inline */
 #define NO_POS ((size_t)-1)
 
 enum { W_STACK, W_LOCAL, W_CONST };
@@ -85,7 +85,8 @@ typedef struct comp {
     size_t last_pos;         /* its first cell, or NO_POS */
     size_t last_dst;         /* the cell of its result slot, or NO_POS */
     int last_cmp;            /* pl_op of a plain comparison / eqz, or -1 */
-    opnd last_a, last_b;     /* that comparison's operands */
+    bool last_add;           /* it is an i32.add */
+    opnd last_a, last_b;     /* the comparison's or the add's operands */
 
     const void *const *handlers;
     bool oom;
@@ -160,6 +161,7 @@ static void op(comp *c, pl_op o) {
     c->last_pos = c->ncells;
     c->last_dst = NO_POS;
     c->last_cmp = -1;
+    c->last_add = false;
     uintptr_t h = (uintptr_t)c->handlers[o];
     uint32_t two[2];
     memcpy(two, &h, sizeof h < 8 ? sizeof h : 8);
@@ -169,7 +171,18 @@ static void op(comp *c, pl_op o) {
 }
 
 /* Marks a jump target here: peepholes may not reach across it. */
-static void label(comp *c) { c->last_pos = NO_POS; c->last_dst = NO_POS; c->last_cmp = -1; }
+static void label(comp *c) { c->last_pos = NO_POS; c->last_dst = NO_POS; c->last_cmp = -1; c->last_add = false; }
+
+/* Takes the last instruction back out of the code (to fuse it into the
+ * next one), with the stack-slot fixups that pointed into it. */
+static void unemit_last(comp *c) {
+    c->ncells = c->last_pos;
+    while (c->nfixups && c->fixups[c->nfixups - 1] >= c->ncells) c->nfixups--;
+    label(c);
+}
+
+/* Is `o`, at stack height h, the result of the i32.add just emitted? */
+static bool is_last_add(comp *c, opnd o, uint32_t h);
 
 /* While compiling, a stack slot is numbered nlocals + height; the constant
  * count is only known at the end, so every cell holding a stack slot is
@@ -468,6 +481,11 @@ static bool branch_needs_moves(comp *c, const ctl *t) {
     return false;
 }
 
+static bool is_last_add(comp *c, opnd o, uint32_t h) {
+    return c->last_add && o.where == W_STACK && c->last_dst != NO_POS &&
+           c->cells[c->last_dst] == stack_slot(c, h);
+}
+
 /* ---- the body ------------------------------------------------------------- */
 
 static bool memarg(comp *c, uint32_t natural_log2, uint32_t *offset) {
@@ -569,6 +587,7 @@ static bool compile_body(comp *c) {
             if (emitting(c)) { \
                 op(c, PL_OP_##name); dst(c, c->h - 1); \
                 slot(c, a, c->h - 1); slot(c, bb, c->h); \
+                if (PL_OP_##name == PL_OP_i32_add) { c->last_add = true; c->last_a = a; c->last_b = bb; } \
             } \
             break;
 #define C_CMPOP(cd, name, in, cin, expr) \
@@ -581,12 +600,21 @@ static bool compile_body(comp *c) {
                 c->last_cmp = PL_OP_##name; c->last_a = a; c->last_b = bb; \
             } \
             break;
+/* An address that an i32.add just computed folds into the access: the
+ * add's operands keep their slots (nothing was emitted since). */
 #define C_LOAD(cd, name, out, mtype, cout, align) \
         case cd: { \
             uint32_t off; CHECK(memarg(c, align, &off)); \
             CHECK(pop(c, PYLON_I32, &a)); CHECK(push(c, out)); \
             if (emitting(c)) { \
-                op(c, PL_OP_##name); dst(c, c->h - 1); slot(c, a, c->h - 1); cell(c, off); \
+                if (is_last_add(c, a, c->h - 1)) { \
+                    opnd x1 = c->last_a, x2 = c->last_b; \
+                    unemit_last(c); \
+                    op(c, PL_OP_##name##_add); dst(c, c->h - 1); \
+                    slot(c, x1, c->h - 1); slot(c, x2, c->h); cell(c, off); \
+                } else { \
+                    op(c, PL_OP_##name); dst(c, c->h - 1); slot(c, a, c->h - 1); cell(c, off); \
+                } \
             } \
             break; }
 #define C_STORE(cd, name, in, cin, mtype, align) \
@@ -594,7 +622,15 @@ static bool compile_body(comp *c) {
             uint32_t off; CHECK(memarg(c, align, &off)); \
             CHECK(pop(c, in, &bb)); CHECK(pop(c, PYLON_I32, &a)); \
             if (emitting(c)) { \
-                op(c, PL_OP_##name); slot(c, a, c->h); slot(c, bb, c->h + 1); cell(c, off); \
+                if (is_last_add(c, a, c->h)) { \
+                    opnd x1 = c->last_a, x2 = c->last_b; \
+                    unemit_last(c); \
+                    op(c, PL_OP_##name##_add); \
+                    slot(c, x1, c->h); slot(c, x2, c->h + 1); slot(c, bb, c->h + 1); cell(c, off); \
+                } else { \
+                    op(c, PL_OP_##name); slot(c, a, c->h); slot(c, bb, c->h + 1); cell(c, off); \
+                } \
+                label(c); \
             } \
             break; }
         PL_OPCODES(C_UNOP, C_BINOP, C_CMPOP, C_LOAD, C_STORE)
@@ -632,8 +668,7 @@ static bool compile_body(comp *c) {
             if (emitting(c) && c->last_cmp >= 0 && c->last_dst != NO_POS && x.where == W_STACK &&
                 c->cells[c->last_dst] == stack_slot(c, c->h)) {
                 cmp = c->last_cmp; ca = c->last_a; cb = c->last_b;
-                c->ncells = c->last_pos;
-                while (c->nfixups && c->fixups[c->nfixups - 1] >= c->ncells) c->nfixups--;
+                unemit_last(c);
             }
             bool live = emitting(c);
             uint32_t cond_h = c->h;
@@ -740,8 +775,7 @@ static bool compile_body(comp *c) {
                 if (fusable) {
                     int cmp = c->last_cmp;
                     opnd ca = c->last_a, cb = c->last_b;
-                    c->ncells = c->last_pos;
-                    while (c->nfixups && c->fixups[c->nfixups - 1] >= c->ncells) c->nfixups--;
+                    unemit_last(c);
                     if (cmp == PL_OP_i32_eqz) {
                         op(c, loop ? PL_OP_br_unless_loop : PL_OP_br_unless);
                         slot(c, ca, c->h);
@@ -784,7 +818,7 @@ static bool compile_body(comp *c) {
             if (!depths) return fail(c, PYLON_ERR_NOMEM, "out of host memory");
             for (uint32_t i = 0; i <= n; i++) {
                 if (!pl_read_u32(r, &depths[i])) { free(depths); MALFORMED("malformed br_table label"); }
-                if (depths[i] >= c->nctl) { free(depths); INVALID("unknown label %u", depths[i]); }
+                if (depths[i] >= c->nctl) { uint32_t bad = depths[i]; free(depths); INVALID("unknown label %u", bad); }
             }
             if (!pop(c, PYLON_I32, &x)) { free(depths); return false; }
             const ctl *def = &c->ctls[c->nctl - 1 - depths[n]];
@@ -1292,7 +1326,7 @@ static pl_code *compile_one(const pl_module *m, uint32_t defined, const uint8_t 
         if (code) pl_code_free(code);
         /* say which function, keep the rule */
         char msg[sizeof err->message];
-        snprintf(msg, sizeof msg, "%s (in function %u)", err->message, fidx);
+        snprintf(msg, sizeof msg, "%.220s (in function %u)", err->message, fidx);
         memcpy(err->message, msg, sizeof msg);
         return NULL;
     }

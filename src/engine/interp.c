@@ -160,6 +160,40 @@ int pl_call_host(pl_exec *ex, pylon_func *f, pylon_instance *caller,
 
 static const void *const *handler_table;
 
+#ifdef PYLON_PROFILE
+/* Built with -DPYLON_PROFILE: counts executed instructions per handler and
+ * prints the top ones at exit.  For tuning only. */
+#define PL_NAME_ONE(cd, name, ...) #name,
+#define PL_NAME_CMP(cd, name, ...) #name, "brif_" #name, "brunless_" #name, "brif_loop_" #name,
+#define PL_NAME_MEM(cd, name, ...) #name, #name "_add",
+#define PL_NAME_INTERNAL(name) #name,
+static const char *const op_names[PL_NUM_OPS] = {
+    PL_OPCODES(PL_NAME_ONE, PL_NAME_ONE, PL_NAME_CMP, PL_NAME_MEM, PL_NAME_MEM)
+    PL_INTERNAL_OPS(PL_NAME_INTERNAL)
+};
+static uint64_t op_counts[PL_NUM_OPS];
+static void pl_profile_dump(void) {
+    uint64_t total = 0;
+    for (int i = 0; i < PL_NUM_OPS; i++) total += op_counts[i];
+    fprintf(stderr, "pylon profile: %llu instructions\n", (unsigned long long)total);
+    for (int n = 0; n < 25; n++) {
+        int best = -1;
+        for (int i = 0; i < PL_NUM_OPS; i++)
+            if (op_counts[i] && (best < 0 || op_counts[i] > op_counts[best])) best = i;
+        if (best < 0) break;
+        fprintf(stderr, "  %-24s %6.2f%%\n", op_names[best], 100.0 * op_counts[best] / total);
+        op_counts[best] = 0;
+    }
+}
+static void pl_profile_count(const uint32_t *ip) {
+    static int registered;
+    if (!registered) { registered = 1; atexit(pl_profile_dump); }
+    const void *h = *(const void *const *)ip;
+    for (int i = 0; i < PL_NUM_OPS; i++)
+        if (handler_table[i] == h) { op_counts[i]++; return; }
+}
+#endif
+
 const void *const *pl_interp_handlers(void) {
     if (!handler_table) pl_interp_call(NULL, NULL, NULL, NULL);
     return handler_table;
@@ -181,9 +215,10 @@ const void *const *pl_interp_handlers(void) {
 int pl_interp_call(pl_exec *ex, pylon_func *entry, pylon_val *fp, pylon_trap *trap) {
 #define L_ONE(cd, name, ...) &&L_##name,
 #define L_CMP(cd, name, ...) &&L_##name, &&L_brif_##name, &&L_brunless_##name, &&L_brif_loop_##name,
+#define L_MEM(cd, name, ...) &&L_##name, &&L_##name##_add,
 #define L_INTERNAL(name) &&L_##name,
     static const void *const labels[PL_NUM_OPS] = {
-        PL_OPCODES(L_ONE, L_ONE, L_CMP, L_ONE, L_ONE)
+        PL_OPCODES(L_ONE, L_ONE, L_CMP, L_MEM, L_MEM)
         PL_INTERNAL_OPS(L_INTERNAL)
     };
     if (!ex) { handler_table = labels; return 0; }
@@ -223,7 +258,11 @@ int pl_interp_call(pl_exec *ex, pylon_func *entry, pylon_val *fp, pylon_trap *tr
         if (UNLIKELY((*fuel -= (cost)) < 0 || atomic_load_explicit(interrupt, memory_order_relaxed))) \
             goto out_of_fuel; \
     } while (0)
+#ifdef PYLON_PROFILE
+#define NEXT() do { pl_profile_count(ip); goto *(*(const void *const *)ip); } while (0)
+#else
 #define NEXT() goto *(*(const void *const *)ip)
+#endif
 #define OP(k) ip[2 + (k)]
 #define SL(k) fp[ip[2 + (k)]]
 #define ADV(nops) (ip += 2 + (((nops) + 1) & ~1u))
@@ -259,18 +298,30 @@ int pl_interp_call(pl_exec *ex, pylon_func *entry, pylon_val *fp, pylon_trap *tr
         cin a = RD_##cin(SL(0)); cin b = RD_##cin(SL(1)); \
         if (expr) { CHARGE(OP(3)); JUMP(2); } else ADV(4); \
         NEXT(); }
+/* The address is a u32 (an i32.add's sum wraps at 32 bits) plus the u32
+ * offset, computed in 64 bits so the bounds check cannot wrap. */
 #define H_LOAD(cd, name, out, mtype, cout, align) \
     L_##name: { \
         uint64_t ea = (uint64_t)(uint32_t)SL(1).i32 + OP(2); \
         if (UNLIKELY(ea + sizeof(mtype) > memsize)) TRAP_OOB(ea, sizeof(mtype)); \
         mtype v; memcpy(&v, mem + ea, sizeof v); WR_##cout(SL(0), (cout)v); \
-        ADV(3); NEXT(); }
+        ADV(3); NEXT(); } \
+    L_##name##_add: { \
+        uint64_t ea = (uint64_t)((uint32_t)SL(1).i32 + (uint32_t)SL(2).i32) + OP(3); \
+        if (UNLIKELY(ea + sizeof(mtype) > memsize)) TRAP_OOB(ea, sizeof(mtype)); \
+        mtype v; memcpy(&v, mem + ea, sizeof v); WR_##cout(SL(0), (cout)v); \
+        ADV(4); NEXT(); }
 #define H_STORE(cd, name, in, cin, mtype, align) \
     L_##name: { \
         uint64_t ea = (uint64_t)(uint32_t)SL(0).i32 + OP(2); \
         if (UNLIKELY(ea + sizeof(mtype) > memsize)) TRAP_OOB(ea, sizeof(mtype)); \
         mtype v = (mtype)RD_##cin(SL(1)); memcpy(mem + ea, &v, sizeof v); \
-        ADV(3); NEXT(); }
+        ADV(3); NEXT(); } \
+    L_##name##_add: { \
+        uint64_t ea = (uint64_t)((uint32_t)SL(0).i32 + (uint32_t)SL(1).i32) + OP(3); \
+        if (UNLIKELY(ea + sizeof(mtype) > memsize)) TRAP_OOB(ea, sizeof(mtype)); \
+        mtype v = (mtype)RD_##cin(SL(2)); memcpy(mem + ea, &v, sizeof v); \
+        ADV(4); NEXT(); }
     PL_OPCODES(H_UNOP, H_BINOP, H_CMPOP, H_LOAD, H_STORE)
 
     /* ---- control ---- */

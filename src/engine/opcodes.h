@@ -19,7 +19,11 @@
  * `in`/`out` are value types (I32 ...), `cin`/`cout` the C types the
  * interpreter reads and writes, `align` the natural alignment (log2).
  * Statements assign `r` and may TRAP(kind, "message").
+ *
+ * PL_RND(f, a): libm's rounding functions may return a signalling NaN
+ * unchanged; wasm wants a quiet (arithmetic) NaN, which a + a gives.
  */
+#define PL_RND(f, a) ((a) != (a) ? (a) + (a) : f(a))
 
 #define PL_OPCODES(UNOP, BINOP, CMPOP, LOAD, STORE) \
     LOAD(0x28, i32_load,     I32, uint32_t, uint32_t, 2) \
@@ -135,10 +139,10 @@
     \
     UNOP (0x8b, f32_abs,     F32, F32, uint32_t, uint32_t, r = a & 0x7fffffffu) \
     UNOP (0x8c, f32_neg,     F32, F32, uint32_t, uint32_t, r = a ^ 0x80000000u) \
-    UNOP (0x8d, f32_ceil,    F32, F32, float, float, r = ceilf(a)) \
-    UNOP (0x8e, f32_floor,   F32, F32, float, float, r = floorf(a)) \
-    UNOP (0x8f, f32_trunc,   F32, F32, float, float, r = truncf(a)) \
-    UNOP (0x90, f32_nearest, F32, F32, float, float, r = nearbyintf(a)) \
+    UNOP (0x8d, f32_ceil,    F32, F32, float, float, r = PL_RND(ceilf, a)) \
+    UNOP (0x8e, f32_floor,   F32, F32, float, float, r = PL_RND(floorf, a)) \
+    UNOP (0x8f, f32_trunc,   F32, F32, float, float, r = PL_RND(truncf, a)) \
+    UNOP (0x90, f32_nearest, F32, F32, float, float, r = PL_RND(nearbyintf, a)) \
     UNOP (0x91, f32_sqrt,    F32, F32, float, float, r = sqrtf(a)) \
     BINOP(0x92, f32_add, F32, F32, float, float, r = a + b) \
     BINOP(0x93, f32_sub, F32, F32, float, float, r = a - b) \
@@ -149,10 +153,10 @@
     BINOP(0x98, f32_copysign, F32, F32, uint32_t, uint32_t, r = (a & 0x7fffffffu) | (b & 0x80000000u)) \
     UNOP (0x99, f64_abs,     F64, F64, uint64_t, uint64_t, r = a & 0x7fffffffffffffffull) \
     UNOP (0x9a, f64_neg,     F64, F64, uint64_t, uint64_t, r = a ^ 0x8000000000000000ull) \
-    UNOP (0x9b, f64_ceil,    F64, F64, double, double, r = ceil(a)) \
-    UNOP (0x9c, f64_floor,   F64, F64, double, double, r = floor(a)) \
-    UNOP (0x9d, f64_trunc,   F64, F64, double, double, r = trunc(a)) \
-    UNOP (0x9e, f64_nearest, F64, F64, double, double, r = nearbyint(a)) \
+    UNOP (0x9b, f64_ceil,    F64, F64, double, double, r = PL_RND(ceil, a)) \
+    UNOP (0x9c, f64_floor,   F64, F64, double, double, r = PL_RND(floor, a)) \
+    UNOP (0x9d, f64_trunc,   F64, F64, double, double, r = PL_RND(trunc, a)) \
+    UNOP (0x9e, f64_nearest, F64, F64, double, double, r = PL_RND(nearbyint, a)) \
     UNOP (0x9f, f64_sqrt,    F64, F64, double, double, r = sqrt(a)) \
     BINOP(0xa0, f64_add, F64, F64, double, double, r = a + b) \
     BINOP(0xa1, f64_sub, F64, F64, double, double, r = a - b) \
