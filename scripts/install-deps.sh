@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is there.  Needs root (or sudo).
 set -euo pipefail
 PKGS=(make clang-19 lld-19 llvm-19 wabt wasi-libc libclang-rt-19-dev-wasm32
-      libclang-rt-19-dev libfuzzer-19-dev nodejs)
+      libclang-rt-19-dev libfuzzer-19-dev nodejs libsodium-dev libcurl4-openssl-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

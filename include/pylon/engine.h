@@ -126,7 +126,8 @@ typedef struct pylon_importdesc {
 } pylon_importdesc;
 
 typedef struct pylon_exportdesc {
-    const char *name;
+    const char *name;       /* NUL-terminated; may hold an earlier NUL, see name_len */
+    size_t name_len;
     pylon_externkind kind;
     uint32_t index;
 } pylon_exportdesc;
@@ -217,6 +218,8 @@ pylon_table *pylon_instance_table(pylon_instance *inst, const char *name);
 pylon_global *pylon_instance_global(pylon_instance *inst, const char *name);
 /* Export by name of any kind; returns the kind or -1. */
 int pylon_instance_export(pylon_instance *inst, const char *name, void **obj);
+/* The same for a name given as bytes: wasm names may contain NUL. */
+int pylon_instance_export_bytes(pylon_instance *inst, const char *name, size_t len, void **obj);
 
 /* Name from the name section, or NULL. */
 const char *pylon_instance_func_name(const pylon_instance *inst, uint32_t func);

@@ -78,6 +78,7 @@ uint32_t pylon_module_num_exports(const pylon_module *pm) { return pm->m.nexport
 int pylon_module_export(const pylon_module *pm, uint32_t i, pylon_exportdesc *out) {
     if (i >= pm->m.nexports) return -1;
     out->name = pm->m.exports[i].name;
+    out->name_len = pm->m.exports[i].name_len;
     out->kind = pm->m.exports[i].kind;
     out->index = pm->m.exports[i].index;
     return 0;
@@ -660,10 +661,14 @@ void pylon_instance_set_user(pylon_instance *inst, void *user) { inst->user = us
 void *pylon_instance_user(const pylon_instance *inst) { return inst->user; }
 
 int pylon_instance_export(pylon_instance *inst, const char *name, void **obj) {
+    return pylon_instance_export_bytes(inst, name, strlen(name), obj);
+}
+
+int pylon_instance_export_bytes(pylon_instance *inst, const char *name, size_t len, void **obj) {
     const pl_module *m = inst->module;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const pl_export *e = &m->exports[i];
-        if (strcmp(e->name, name) != 0) continue;
+        if (e->name_len != len || memcmp(e->name, name, len) != 0) continue;
         switch (e->kind) {
         case PYLON_EXTERN_FUNC: *obj = inst->funcs[e->index]; break;
         case PYLON_EXTERN_TABLE: *obj = inst->tables[e->index]; break;

@@ -505,6 +505,8 @@ int wasi_path_open(wasi_call *cx, const pylon_val *a) {
     uint64_t base = AU64(5), inh = AU64(6);
     uint64_t need = R_PATH_OPEN;
     if (oflags & ~0xfu || fdflags & ~0x1fu) return W_EINVAL;
+    /* A directory is opened, never made or truncated, by path_open. */
+    if ((oflags & OFL_DIRECTORY) && (oflags & (OFL_CREAT | OFL_EXCL | OFL_TRUNC))) return W_EINVAL;
     if (oflags & OFL_CREAT) need |= R_PATH_CREATE_FILE;
     if (oflags & OFL_TRUNC) need |= R_PATH_FILESTAT_SET_SIZE;
     wasi_fd *d = dir_get(cx, AU32(0), need, &e);
@@ -514,7 +516,9 @@ int wasi_path_open(wasi_call *cx, const pylon_val *a) {
     uint8_t *out = wasi_mem(cx, AU32(8), 4);
     if (!out) return W_EFAULT;
 
-    bool write = (base & R_WRITE_INTENT) || (fdflags & FDFL_APPEND);
+    /* Write rights on a directory are meaningless (and EISDIR to the host):
+     * asking for a directory is asking to read it. */
+    bool write = !(oflags & OFL_DIRECTORY) && ((base & R_WRITE_INTENT) || (fdflags & FDFL_APPEND));
     bool read = (base & (R_FD_READ | R_FD_READDIR)) || !write;
     if (d->ro && (write || (oflags & (OFL_CREAT | OFL_TRUNC)))) return W_ENOTCAPABLE;
     int fl = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | (read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY);

@@ -113,7 +113,7 @@ run_guest() {   # runtime tree name [extra options...]
   local opts=(--dir "$t/sandbox::/sandbox" --ro-dir "$t/ro::/ro"
               --env WT_A=alpha --env WT_EMPTY= --env WT_EQ=a=b --argv0 "$name" "$@")
   local cmd=("$PYLON" wasm run); [ "$rt" = node ] && cmd=("${NODE[@]}")
-  (cd "$t" && timeout 120 "${cmd[@]}" "${opts[@]}" "$WASMDIR/$name.wasm" arg1 "two words" "" \
+  (cd "$t" && timeout 60 "${cmd[@]}" "${opts[@]}" "$WASMDIR/$name.wasm" arg1 "two words" "" \
      <"$t/stdin.txt" >"$t/out" 2>"$t/err")
   echo $? >"$t/rc"
 }

@@ -59,7 +59,7 @@ int main(void) {
     expect("open.file_as_dir", wopen(sb, "f.txt/x", 0, R_RD, 0, &fd), NOTDIR);
     expect("open.dir_for_write", wopen(sb, "d", 0, R_RW, 0, &fd), __WASI_ERRNO_ISDIR);
     expect("open.empty", wopen(sb, "", 0, R_RD, 0, &fd), NOENT);
-    expect("open.dir", wopen(sb, "d", __WASI_OFLAGS_DIRECTORY, R_RD, 0, &fd), 0);
+    expect("open.dir", wopen(sb, "d", __WASI_OFLAGS_DIRECTORY, R_DIR, 0, &fd), 0);
     __wasi_fdstat_t fs;
     __wasi_fd_fdstat_get(fd, &fs);
     checku("open.dir.filetype", fs.fs_filetype, __WASI_FILETYPE_DIRECTORY);
@@ -69,7 +69,11 @@ int main(void) {
            R_RD, inheriting(fd), 0, (__wasi_fd_t *)&sub), 0);
     __wasi_fd_close(sub);
     __wasi_fd_close(fd);
-    expect("open.dot", wopen(sb, ".", __WASI_OFLAGS_DIRECTORY, R_RD, 0, &fd), 0);
+    expect("open.dir_with_write_rights", wopen(sb, "d", __WASI_OFLAGS_DIRECTORY, R_ANY, 0, &fd), 0);
+    __wasi_fd_close(fd);
+    expect("open.creat_directory", wopen(sb, "cd", __WASI_OFLAGS_DIRECTORY | __WASI_OFLAGS_CREAT,
+                                         R_DIR, 0, &fd), __WASI_ERRNO_INVAL);
+    expect("open.dot", wopen(sb, ".", __WASI_OFLAGS_DIRECTORY, R_DIR, 0, &fd), 0);
     __wasi_fd_close(fd);
     expect("open.dot_slash", wopen(sb, "./f.txt", 0, R_RD, 0, &fd), 0);
     __wasi_fd_close(fd);
@@ -154,7 +158,11 @@ int main(void) {
     checku("set_times.nofollow.target_unchanged_s", st.mtim / 1000000000ull, 1300000000ull);
     expect("set_times.missing", __wasi_path_filestat_set_times(sb, 0, "nope", t1, t1,
            __WASI_FSTFLAGS_MTIM), NOENT);
-    expect("set_times.bad_flags", __wasi_path_filestat_set_times(sb, 0, "f.txt", t1, t1,
+    /* On a throw-away directory fd: Node returns EINVAL here but leaves the
+     * fd locked, and the next call on it deadlocks (node-known-wrong.txt). */
+    int spare;
+    wopen(sb, ".", __WASI_OFLAGS_DIRECTORY, R_ANY, 0, &spare);
+    expect("set_times.bad_flags", __wasi_path_filestat_set_times(spare, 0, "f.txt", t1, t1,
            __WASI_FSTFLAGS_MTIM | __WASI_FSTFLAGS_MTIM_NOW), __WASI_ERRNO_INVAL);
     expect("set_times.dir", __wasi_path_filestat_set_times(sb, 0, "d", t1, t1,
            __WASI_FSTFLAGS_MTIM), 0);

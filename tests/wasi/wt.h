@@ -113,6 +113,10 @@ static inline const char *ename(int e) {
 
 static int wt_failures;
 
+/* Line-buffered stdout: when a runtime hangs or dies, the output says how
+ * far the program got. */
+__attribute__((constructor)) static void wt_init(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
 /* key: ENAME, checked against the expected errno. */
 static inline void expect(const char *key, int got, int want) {
     if (got == want) printf("%s: %s\n", key, ename(got));
@@ -173,6 +177,10 @@ static inline int wopen(int dir, const char *path, int oflags, __wasi_rights_t b
               __WASI_RIGHTS_FD_FILESTAT_GET | __WASI_RIGHTS_FD_READDIR | \
               __WASI_RIGHTS_FD_FDSTAT_SET_FLAGS | __WASI_RIGHTS_FD_ADVISE | \
               __WASI_RIGHTS_POLL_FD_READWRITE)
+#define R_ANY ((__wasi_rights_t)-1)   /* whatever the directory may hand down */
+/* What wasi-libc asks for when it opens a directory: everything but writing. */
+#define R_DIR (R_ANY & ~(__WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_DATASYNC | \
+                         __WASI_RIGHTS_FD_ALLOCATE | __WASI_RIGHTS_FD_FILESTAT_SET_SIZE))
 #define R_RW (R_RD | __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_DATASYNC | \
               __WASI_RIGHTS_FD_SYNC | __WASI_RIGHTS_FD_ALLOCATE | \
               __WASI_RIGHTS_FD_FILESTAT_SET_SIZE | __WASI_RIGHTS_FD_FILESTAT_SET_TIMES)
