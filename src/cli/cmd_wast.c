@@ -568,26 +568,23 @@ typedef struct action_out {
     char msg[320];         /* for ACT_ERROR */
 } action_out;
 
-/* Looks an export up by the name in the script.  Export names may contain
- * NUL bytes (names.wast has one) but engine.h takes C strings; such a name
- * cannot be asked for, so it is reported rather than silently truncated. */
-static bool export_name(const pl_json *field, const char **name, char *msg, size_t cap) {
-    if (!field || field->type != PL_JSON_STRING) { snprintf(msg, cap, "action has no \"field\" string"); return false; }
-    if (strlen(field->u.string.chars) != field->u.string.len) {
-        snprintf(msg, cap, "export name contains a NUL byte, which engine.h's C-string lookup cannot express");
-        return false;
-    }
-    *name = field->u.string.chars;
-    return true;
+/* Looks an export of the given kind up by the script's name for it.  Wasm
+ * names may contain NUL bytes (names.wast exports "\00\01..." next to ""),
+ * so the lookup goes by bytes, never by C string. */
+static void *find_export(pylon_instance *inst, const pl_json *field, pylon_externkind kind) {
+    void *obj = NULL;
+    int k = pylon_instance_export_bytes(inst, field->u.string.chars, field->u.string.len, &obj);
+    return k == (int)kind ? obj : NULL;
 }
 
 static act_status run_action(wast *w, const pl_json *action, action_out *out) {
     memset(out, 0, sizeof *out);
     const char *atype = pl_json_string(pl_json_get(action, "type"));
     const char *modname = pl_json_string(pl_json_get(action, "module"));
-    const char *field;
+    const pl_json *jfield = pl_json_get(action, "field");
     if (!atype) { snprintf(out->msg, sizeof out->msg, "action has no \"type\""); return ACT_ERROR; }
-    if (!export_name(pl_json_get(action, "field"), &field, out->msg, sizeof out->msg)) return ACT_ERROR;
+    if (!pl_json_string(jfield)) { snprintf(out->msg, sizeof out->msg, "action has no \"field\" string"); return ACT_ERROR; }
+    const char *field = jfield->u.string.chars; /* for messages */
     pylon_instance *inst = find_instance(w, modname);
     if (!inst) {
         if (modname) snprintf(out->msg, sizeof out->msg, "no module named %s (did it fail to instantiate?)", modname);
@@ -596,7 +593,7 @@ static act_status run_action(wast *w, const pl_json *action, action_out *out) {
         return ACT_ERROR;
     }
     if (!strcmp(atype, "get")) {
-        pylon_global *g = pylon_instance_global(inst, field);
+        pylon_global *g = find_export(inst, jfield, PYLON_EXTERN_GLOBAL);
         if (!g) { snprintf(out->msg, sizeof out->msg, "no exported global \"%s\"", field); return ACT_ERROR; }
         out->vals = calloc(1, sizeof *out->vals);
         if (!out->vals) { snprintf(out->msg, sizeof out->msg, "out of memory"); return ACT_ERROR; }
@@ -609,7 +606,7 @@ static act_status run_action(wast *w, const pl_json *action, action_out *out) {
         snprintf(out->msg, sizeof out->msg, "unknown action type '%s'", atype);
         return ACT_ERROR;
     }
-    pylon_func *f = pylon_instance_func(inst, field);
+    pylon_func *f = find_export(inst, jfield, PYLON_EXTERN_FUNC);
     if (!f) { snprintf(out->msg, sizeof out->msg, "no exported function \"%s\"", field); return ACT_ERROR; }
     const char *sig = pylon_func_signature(f);
     const char *colon = sig ? strchr(sig, ':') : NULL;
@@ -907,7 +904,7 @@ static void print_file(const char *path, FILE *to, int max_lines) {
 static int convert(const char *wast_path, const char *dir, bool verbose) {
     const char *tool = getenv("WAST2JSON");
     if (!tool || !*tool) tool = "wast2json";
-    char json[PATH_MAX], errpath[PATH_MAX];
+    char json[PATH_MAX + 32], errpath[PATH_MAX + 32];
     snprintf(json, sizeof json, "%s/script.json", dir);
     snprintf(errpath, sizeof errpath, "%s/wast2json.stderr", dir);
     fflush(NULL);

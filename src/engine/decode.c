@@ -247,14 +247,22 @@ static bool pl_rdfail(pl_dec *d, const pl_reader *r, const char *what)
     return pl_bad(d, PYLON_ERR_MALFORMED, r->p, "%s (reading %s)", why, what);
 }
 
+/* These zero *out on failure so no caller can see an unset value (and so
+ * gcc's -Wmaybe-uninitialized can tell). */
 static bool pl_u8(pl_dec *d, pl_reader *r, uint8_t *out, const char *what)
 {
-    return pl_read_u8(r, out) || pl_rdfail(d, r, what);
+    if (pl_read_u8(r, out))
+        return true;
+    *out = 0;
+    return pl_rdfail(d, r, what);
 }
 
 static bool pl_u32(pl_dec *d, pl_reader *r, uint32_t *out, const char *what)
 {
-    return pl_read_u32(r, out) || pl_rdfail(d, r, what);
+    if (pl_read_u32(r, out))
+        return true;
+    *out = 0;
+    return pl_rdfail(d, r, what);
 }
 
 /* A vector length.  Every entry takes at least one byte, so a count beyond
@@ -1228,8 +1236,8 @@ static bool pl_sec_code(pl_dec *d, pl_reader *r)
             return pl_nomem(d, bat);
         pl_reader again = { decls, b.end, d->base, NULL };
         for (uint32_t k = 0; k < ndecl; k++) {
-            uint32_t cnt;
-            uint8_t t;
+            uint32_t cnt = 0;  /* both reads succeeded in the first pass */
+            uint8_t t = 0;
             pl_read_u32(&again, &cnt);
             pl_read_u8(&again, &t);
             memset(fb->locals + fb->nlocals, t, cnt);

@@ -559,7 +559,7 @@ pylon_instance *pylon_instantiate(pylon_module *pm, const pylon_imports *imp,
             pl_trap_set(trap, PYLON_TRAP_TABLE_OOB, "out of bounds table access");
             goto fail;
         }
-        memcpy(t->elems + off, inst->elem_vals[i], e->count * sizeof(pylon_val));
+        if (e->count) memcpy(t->elems + off, inst->elem_vals[i], e->count * sizeof(pylon_val));
     }
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const pl_data *d = &m->datas[i];

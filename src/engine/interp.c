@@ -489,7 +489,7 @@ L_table_copy: {
     pylon_table *td = inst->tables[OP(0)], *ts = inst->tables[OP(1)];
     uint64_t d = (uint32_t)SL(2).i32, s = (uint32_t)SL(3).i32, n = (uint32_t)SL(4).i32;
     if (UNLIKELY(s + n > ts->size || d + n > td->size)) TRAP(TABLE_OOB, "out of bounds table access");
-    memmove(td->elems + d, ts->elems + s, n * sizeof(pylon_val));
+    if (n) memmove(td->elems + d, ts->elems + s, n * sizeof(pylon_val));
     ADV(5); NEXT();
 }
 L_table_init: {
@@ -497,7 +497,7 @@ L_table_init: {
     uint32_t e = OP(1);
     uint64_t d = (uint32_t)SL(2).i32, s = (uint32_t)SL(3).i32, n = (uint32_t)SL(4).i32;
     if (UNLIKELY(s + n > inst->elem_lens[e] || d + n > t->size)) TRAP(TABLE_OOB, "out of bounds table access");
-    memcpy(t->elems + d, inst->elem_vals[e] + s, n * sizeof(pylon_val));
+    if (n) memcpy(t->elems + d, inst->elem_vals[e] + s, n * sizeof(pylon_val));
     ADV(5); NEXT();
 }
 L_elem_drop:
@@ -515,14 +515,14 @@ L_memory_grow:
 L_memory_fill: {
     uint64_t d = (uint32_t)SL(0).i32, n = (uint32_t)SL(2).i32;
     if (UNLIKELY(d + n > memsize)) TRAP_OOB(d, n);
-    memset(mem + d, (uint8_t)SL(1).i32, n);
+    if (n) memset(mem + d, (uint8_t)SL(1).i32, n);
     ADV(3); NEXT();
 }
 L_memory_copy: {
     uint64_t d = (uint32_t)SL(0).i32, s = (uint32_t)SL(1).i32, n = (uint32_t)SL(2).i32;
     if (UNLIKELY(s + n > memsize)) TRAP_OOB(s, n);
     if (UNLIKELY(d + n > memsize)) TRAP_OOB(d, n);
-    memmove(mem + d, mem + s, n);
+    if (n) memmove(mem + d, mem + s, n);
     ADV(3); NEXT();
 }
 L_memory_init: {

@@ -111,6 +111,24 @@ static inline const char *ename(int e) {
     return buf;
 }
 
+/* Raw imports, for what wasi/api.h no longer declares (proc_raise) and for
+ * handing the host bad pointers and lengths on purpose. */
+#define WT_IMPORT(name) \
+    __attribute__((import_module("wasi_snapshot_preview1"), import_name(#name)))
+WT_IMPORT(proc_raise) int32_t raw_proc_raise(int32_t sig);
+WT_IMPORT(fd_write) int32_t raw_fd_write(int32_t fd, int32_t iovs, int32_t n, int32_t nwritten);
+WT_IMPORT(fd_read) int32_t raw_fd_read(int32_t fd, int32_t iovs, int32_t n, int32_t nread);
+WT_IMPORT(path_open) int32_t raw_path_open(int32_t fd, int32_t dirflags, int32_t path,
+                                           int32_t path_len, int32_t oflags, int64_t base,
+                                           int64_t inh, int32_t fdflags, int32_t out);
+WT_IMPORT(path_create_directory) int32_t raw_path_create_directory(int32_t fd, int32_t path,
+                                                                   int32_t path_len);
+WT_IMPORT(random_get) int32_t raw_random_get(int32_t buf, int32_t len);
+WT_IMPORT(args_get) int32_t raw_args_get(int32_t argv, int32_t buf);
+WT_IMPORT(clock_time_get) int32_t raw_clock_time_get(int32_t id, int64_t prec, int32_t out);
+WT_IMPORT(fd_prestat_dir_name) int32_t raw_fd_prestat_dir_name(int32_t fd, int32_t path,
+                                                               int32_t len);
+
 static int wt_failures;
 
 /* Line-buffered stdout: when a runtime hangs or dies, the output says how

@@ -1,0 +1,48 @@
+/*
+ * host_impl.h — helpers shared by the files of src/host/ (not public).
+ *
+ * The host layer writes small state files (plans, allow-lists, keys) that
+ * must never be seen half-written, reads files it must bound in size, and
+ * builds JSON text; those few routines live in hostutil.c so each
+ * responsibility file stays about its responsibility.
+ */
+#ifndef PYLON_HOST_IMPL_H
+#define PYLON_HOST_IMPL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pylon/host.h"
+
+/* Fills err (if non-NULL) and returns -1. */
+int pl_herr(pylon_host_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reads a whole file up to max bytes.  NULL with errno set (EFBIG when
+ * larger than max).  The buffer has a NUL after the data. */
+uint8_t *pl_read_all(const char *path, size_t max, size_t *len);
+/* Writes path atomically: a temp file in the same directory, fsync, rename,
+ * fsync of the directory.  mode for the new file.  -1 with errno. */
+int pl_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* mkdir -p with mode; -1 with errno. */
+int pl_mkdirs(const char *path, unsigned mode);
+
+bool pl_utf8_valid(const uint8_t *s, size_t len);
+int pl_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outlen);
+void pl_hex_encode(const uint8_t *in, size_t len, char *out /* 2*len+1 */);
+
+/* A growable string. */
+typedef struct pl_buf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} pl_buf;
+void pl_buf_put(pl_buf *b, const char *s, size_t n);
+void pl_buf_puts(pl_buf *b, const char *s);
+void pl_buf_printf(pl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal, quotes included. */
+void pl_buf_json_str(pl_buf *b, const char *s, size_t n);
+
+#endif
