@@ -10,7 +10,8 @@
 # Results, under build/python/ of the repository (see guest/python/README.md):
 #   python.wasm          the interpreter; exports _start, memory, cabi_realloc
 #   lib/python3.11/      the stdlib, trimmed, .pyc precompiled (unchecked-hash);
-#                        mount it read-only at /lib/python3.11 (PYTHONHOME=/)
+#                        mount it read-only at /usr/lib/python3.11 (the
+#                        compiled-in prefix is /usr; PYTHONHOME=/usr)
 #   python.wasm.txt      what was built: pins, sizes, imports, wasm features
 #   logs/                the verbose output of every step
 #
@@ -31,6 +32,9 @@ ZLIB_SRC_VERSION=1:1.2.13.dfsg-1
 ZLIB_SRC_DSC_SHA256=3fa1e6b2fc525062aa88207dda52fed8e045373c809d362fe8a2bfbf7cf515a8
 
 PY_XY=3.11                          # Debian's python3.11 is the build python
+# Where python.wasm expects itself in the guest's file system: sys.prefix, and
+# the stdlib at $GUEST_PREFIX/lib/python3.11 (as on Debian).
+GUEST_PREFIX=/usr
 BUILD_PYTHON=/usr/bin/python$PY_XY  # not whatever `python3` is first in PATH
 
 # Packages the build needs (installed when missing).
@@ -116,8 +120,10 @@ trap 'say "error: unexpected failure (line $LINENO: $BASH_COMMAND)"' ERR
 die()  { say "error: $*"; exit 1; }
 STEP=0
 STEP_T0=$SECONDS
-step() {
-  STEP=$((STEP + 1)); STEP_T0=$SECONDS
+STEP_NAME=
+step() {   # also notes how long the previous step took, in logs/timings.txt
+  [ $STEP -eq 0 ] || echo "[$STEP/$NSTEPS] $(elapsed "$STEP_T0") $STEP_NAME" >>"$LOGS/timings.txt"
+  STEP=$((STEP + 1)); STEP_T0=$SECONDS; STEP_NAME=$*
   say "[$STEP/$NSTEPS] $*"
 }
 skip() { say "      $* (unchanged, skipped)"; }
@@ -191,6 +197,7 @@ fi
 if [ $FORCE -eq 1 ]; then rm -f "$STAMP" "$STAMP_CONFIGURED" "$STAMP_STDLIB"; fi
 mkdir -p "$OUT" "$LOGS" "$DL" "$OBJ"
 rm -f "$STAMP"
+echo "=== $(date '+%F %T') build.sh $*" >>"$LOGS/timings.txt"
 
 # ------------------------------------------- 1. host packages, deb-src ----
 has_deb_src() {
@@ -391,7 +398,7 @@ configure_cpython() {
   "$PY_SRC/configure" \
     --host=wasm32-unknown-wasi --build="$("$PY_SRC/config.guess")" \
     --with-build-python="$BUILD_PYTHON" \
-    --prefix=/ \
+    --prefix="$GUEST_PREFIX" \
     --disable-test-modules --without-ensurepip --disable-ipv6
   grep -q '^MODULE_ZLIB_STATE=yes' Makefile || { echo "configure did not pick up zlib" >&2; exit 1; }
 }
@@ -444,7 +451,7 @@ assemble_stdlib() {
   # .pyc for every module, valid without looking at the source (the mount is
   # read-only and mtimes mean nothing there).  Fixed hash seed: reproducible.
   PYTHONHASHSEED=0 "$BUILD_PYTHON" -m compileall -q -f -j "$JOBS" \
-    --invalidation-mode unchecked-hash -d "/lib/python$PY_XY" "$dest"
+    --invalidation-mode unchecked-hash -d "$GUEST_PREFIX/lib/python$PY_XY" "$dest"
   rm -rf "$OUT/lib"
   mv "$stage" "$OUT/lib"
 }
@@ -530,11 +537,12 @@ smoke_test() {
   local out
   out=$(node "$HERE/node-python.mjs" --build "$OUT" -- -c \
     'import sys, json, zlib, re, decimal, sysconfig, hashlib, datetime, collections, io
-print(sys.version.split()[0], sys.platform, sysconfig.get_config_var("MULTIARCH"))
+print(sys.version.split()[0], sys.platform, sysconfig.get_config_var("MULTIARCH"), sys.prefix, json.__cached__)
 print(len(zlib.compress(b"x" * 1000)), decimal.Decimal(1) / 7, hashlib.sha256(b"abc").hexdigest()[:8])
 print(json.dumps(sorted(re.findall(r"\w+", "b a c"))))')
   echo "$out"
-  grep -q "^$PY_XY" <<<"$out" || { echo "unexpected output from python.wasm under node" >&2; exit 1; }
+  grep -q "^$PY_XY.* wasi wasm32-wasi $GUEST_PREFIX $GUEST_PREFIX/lib/python$PY_XY/json/__pycache__/" <<<"$out" ||
+    { echo "unexpected output from python.wasm under node" >&2; exit 1; }
 }
 
 write_summary() {
@@ -545,13 +553,15 @@ write_summary() {
   npyc=$(find "$OUT/lib" -name '*.pyc' | wc -l)
   feats=$(target_features "$OUT/python.wasm")
   cat >"$OUT/python.wasm.txt" <<EOF
-python.wasm: CPython $PY_XY for wasm32-wasi, built by guest/python/build.sh
+# python.wasm: CPython $PY_XY for wasm32-wasi, built by guest/python/build.sh
 sources:      $PY_SRC_PKG $PY_SRC_VERSION, $ZLIB_SRC_PKG $ZLIB_SRC_VERSION (Debian source packages)
 toolchain:    $(dpkg-query -W -f='${Package} ${Version}, ' "${STAMP_PKGS[@]}" | sed 's/, $//')
 cpu flags:    $WASM_CPU_FLAGS
+guest paths:  sys.prefix $GUEST_PREFIX, stdlib $GUEST_PREFIX/lib/python$PY_XY (PYTHONHOME=$GUEST_PREFIX)
 python.wasm:  $wasm_bytes bytes
 stdlib:       $lib_bytes bytes in lib/python$PY_XY ($npy .py, $npyc .pyc)
-imports:      $(wc -l <"$OUT/python.wasm.imports") from wasi_snapshot_preview1 (python.wasm.imports)
+imports:      $(wc -l <"$OUT/python.wasm.imports") from wasi_snapshot_preview1 (list: python.wasm.imports)
+exports:      $(wasm-objdump -x -j Export "$OUT/python.wasm" | sed -n 's/.* -> "\(.*\)"$/\1/p' | paste -sd' ')
 features:     MVP + ${ALLOWED_FEATURES[*]} (validated); target_features section: $feats
 EOF
   cat "$OUT/python.wasm.txt"
@@ -565,6 +575,10 @@ else
   say "      node not found: skipping the smoke test under node:wasi"
 fi
 run_logged 8-check write_summary
-say "      $(grep -E '^(python.wasm|stdlib|imports):' "$OUT/python.wasm.txt" | tr -s ' ' | paste -sd';' | sed 's/;/; /g')"
+say "      $(grep -E '^(python.wasm|stdlib|imports): ' "$OUT/python.wasm.txt" | tr -s ' ' | paste -sd';' | sed 's/;/;  /g')"
+step_end() { echo "[$STEP/$NSTEPS] $(elapsed "$STEP_T0") $STEP_NAME" >>"$LOGS/timings.txt"; }
+step_end
+echo "total $(elapsed "$T0")" >>"$LOGS/timings.txt"
+echo "build time:   $(elapsed "$T0") (this run; per step: logs/timings.txt)" >>"$OUT/python.wasm.txt"
 echo "$KEY_FULL" >"$STAMP"
 say "done in $(elapsed "$T0"): ${OUT#$ROOT/}/python.wasm, ${OUT#$ROOT/}/lib/python$PY_XY"

@@ -16,10 +16,11 @@
 //   --argv0 NAME        python's argv[0] (default: python3.11)
 //
 // What the guest sees:
-//   /lib/python3.11     the stdlib (DIR/lib/python3.11), preopened
-//   PYTHONHOME=/        so sys.prefix is "/" and the stdlib is /lib/python3.11
-//                       (the interpreter is configured with --prefix=/, so
-//                       this only makes the default explicit)
+//   /usr/lib/python3.11 the stdlib (DIR/lib/python3.11), preopened
+//   PYTHONHOME=/usr     so sys.prefix is "/usr" and the stdlib is
+//                       /usr/lib/python3.11 (python.wasm is configured
+//                       with --prefix=/usr: this only makes the default
+//                       explicit)
 //   nothing else: no other directory, no environment from the host.
 // The exit status is python's.  A trap prints the JavaScript error and exits
 // with status 134.
@@ -58,7 +59,7 @@ let build = process.env.PYLON_PYTHON_BUILD || path.join(repo, 'build', 'python')
 let wasm = null;
 let argv0 = 'python3.11';
 const dirs = [];
-const env = { PYTHONHOME: '/' };
+const env = { PYTHONHOME: '/usr' };
 
 const args = process.argv.slice(2);
 let i = 0;
@@ -89,7 +90,7 @@ const stdlib = path.join(build, 'lib', 'python3.11');
 if (!existsSync(wasm)) usage(`no ${wasm} (build it with: make python)`);
 if (!existsSync(path.join(stdlib, 'os.py'))) usage(`no stdlib in ${stdlib}`);
 
-const preopens = { '/lib/python3.11': stdlib };
+const preopens = { '/usr/lib/python3.11': stdlib };
 for (const [host, guest] of dirs) preopens[guest] = host;
 
 const wasi = new WASI({

@@ -226,9 +226,17 @@ const char *pylon_instance_func_name(const pylon_instance *inst, uint32_t func);
 
 void pylon_instance_set_fuel(pylon_instance *inst, uint64_t fuel); /* 0 = unlimited */
 uint64_t pylon_instance_fuel(const pylon_instance *inst);
-/* Safe from any thread: the guest traps with PYLON_TRAP_INTERRUPTED at its
- * next loop back-edge or call.  Cleared when the trap is delivered. */
+/* Safe from any thread (and from a signal handler): at its next loop
+ * back-edge or call the guest either traps with PYLON_TRAP_INTERRUPTED or,
+ * if an interrupt handler is set, runs it.  Cleared when delivered. */
 void pylon_instance_interrupt(pylon_instance *inst);
+
+/* Runs on the guest's thread at the safepoint after an interrupt, with the
+ * guest paused; it may call into any instance (e.g. the guest's own
+ * "raise KeyboardInterrupt" export).  Return 0 to let the guest go on, or
+ * nonzero to make it trap with PYLON_TRAP_INTERRUPTED. */
+typedef int (*pylon_interrupt_fn)(pylon_instance *inst, void *user);
+void pylon_instance_set_interrupt_handler(pylon_instance *inst, pylon_interrupt_fn fn, void *user);
 
 /* ---- calling -------------------------------------------------------------- */
 

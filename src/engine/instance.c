@@ -705,6 +705,10 @@ uint64_t pylon_instance_fuel(const pylon_instance *inst) {
 void pylon_instance_interrupt(pylon_instance *inst) {
     atomic_store(&inst->interrupt, 1);
 }
+void pylon_instance_set_interrupt_handler(pylon_instance *inst, pylon_interrupt_fn fn, void *user) {
+    inst->on_interrupt = fn;
+    inst->on_interrupt_user = user;
+}
 
 /* ---- calls ------------------------------------------------------------------------- */
 

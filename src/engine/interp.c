@@ -199,6 +199,26 @@ const void *const *pl_interp_handlers(void) {
     return handler_table;
 }
 
+/* Reached when fuel ran out or an interrupt is pending: decides whether
+ * the guest traps (returns the trap kind) or goes on (PYLON_TRAP_NONE).
+ * The caller has published its frame top in ex->sp, so an interrupt
+ * handler may call back into wasm. */
+static __attribute__((noinline)) pylon_trap_kind pl_safepoint(pylon_instance *inst) {
+    if (atomic_exchange(&inst->interrupt, 0)) {
+        if (inst->fuel < 0 && !inst->fuel_limited) inst->fuel = INT64_MAX;
+        if (!inst->on_interrupt || inst->on_interrupt(inst, inst->on_interrupt_user) != 0) {
+            if (inst->fuel < 0) inst->fuel = 0;
+            return PYLON_TRAP_INTERRUPTED;
+        }
+        if (inst->fuel >= 0) return PYLON_TRAP_NONE;
+    }
+    if (inst->fuel < 0) {
+        inst->fuel = 0;
+        return PYLON_TRAP_FUEL_EXHAUSTED;
+    }
+    return PYLON_TRAP_NONE;
+}
+
 /* Sets up a callee's frame: stack room, locals zeroed, constants in. */
 #define ENTER_FRAME(callee, nfp) do { \
         if (UNLIKELY(ex->nframes >= ex->frame_limit || \
@@ -255,8 +275,12 @@ int pl_interp_call(pl_exec *ex, pylon_func *entry, pylon_val *fp, pylon_trap *tr
 #define TRAP(kind, msg) do { tk = PYLON_TRAP_##kind; tmsg = (msg); goto trap_out; } while (0)
 #define TRAP_OOB(ea, n) do { taddr = (ea); tlen = (n); TRAP(MEMORY_OOB, "out of bounds memory access"); } while (0)
 #define CHARGE(cost) do { \
-        if (UNLIKELY((*fuel -= (cost)) < 0 || atomic_load_explicit(interrupt, memory_order_relaxed))) \
-            goto out_of_fuel; \
+        if (UNLIKELY((*fuel -= (cost)) < 0 || atomic_load_explicit(interrupt, memory_order_relaxed))) { \
+            ex->sp = fp + code->frame_size; \
+            tk = pl_safepoint(inst); \
+            if (tk != PYLON_TRAP_NONE) goto safepoint_trap; \
+            RELOAD_MEMORY(); \
+        } \
     } while (0)
 #ifdef PYLON_PROFILE
 #define NEXT() do { pl_profile_count(ip); goto *(*(const void *const *)ip); } while (0)
@@ -545,16 +569,8 @@ L_ref_func:
     SL(0).ref = funcs[OP(1)];
     ADV(2); NEXT();
 
-out_of_fuel:
-    if (atomic_exchange(interrupt, 0)) {
-        if (*fuel < 0) *fuel = 0;
-        tk = PYLON_TRAP_INTERRUPTED;
-        tmsg = "interrupted";
-    } else {
-        *fuel = 0;
-        tk = PYLON_TRAP_FUEL_EXHAUSTED;
-        tmsg = "fuel exhausted";
-    }
+safepoint_trap:
+    tmsg = tk == PYLON_TRAP_INTERRUPTED ? "interrupted" : "fuel exhausted";
 trap_out:
     if (!trap_filled) {
         if (tk == PYLON_TRAP_MEMORY_OOB)

@@ -78,6 +78,8 @@ struct pylon_instance {
     int64_t fuel;            /* INT64_MAX when unlimited */
     bool fuel_limited;
     atomic_int interrupt;
+    pylon_interrupt_fn on_interrupt;
+    void *on_interrupt_user;
     void *user;
 };
 
