@@ -306,6 +306,8 @@ static int fetch_http(pylon_blobstore *bs, const pylon_digest *d, uint8_t **byte
 int pylon_blob_get(pylon_blobstore *bs, const pylon_digest *d, uint8_t **bytes, size_t *len,
                    pylon_host_error *err) {
     char dg[PYLON_DIGEST_STRLEN + 1], got[PYLON_DIGEST_STRLEN + 1];
+    pylon_host_error local;
+    if (!err) err = &local;
     int r = pylon_blob_get_local(bs, d, bytes, len, err);
     if (r == 0 || err->code != PYLON_HOST_BLOB_NOT_FOUND) return r;
     if (!bs->upstream)

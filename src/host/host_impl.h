@@ -45,4 +45,16 @@ void pl_buf_printf(pl_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* A JSON string literal, quotes included. */
 void pl_buf_json_str(pl_buf *b, const char *s, size_t n);
 
+/* The per-invoke time limit: one thread per host that sleeps until the
+ * earliest armed deadline and interrupts the instance that passed it.
+ * Arms nest (a provider invoking another provider), LIFO. */
+typedef struct pl_watchdog pl_watchdog;
+pl_watchdog *pl_watchdog_new(void);
+void pl_watchdog_free(pl_watchdog *w);
+/* Returns a token for disarm, or -1 if the thread cannot run or arms
+ * nest too deeply (the call then runs without a time limit). */
+int pl_watchdog_arm(pl_watchdog *w, pylon_instance *inst, uint64_t timeout_ms);
+/* True if the deadline passed and the instance was interrupted. */
+bool pl_watchdog_disarm(pl_watchdog *w, int token);
+
 #endif

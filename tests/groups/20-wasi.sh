@@ -163,8 +163,13 @@ diff_one() {
       fi
     fi
   fi
+  local note=""
+  if [ -n "${known["$name/*"]:-}" ] && [ -f "$tn/out" ]; then
+    note=", not diffed: known Node divergence"
+    grep -q ESCAPED "$tn/out" && note+="; Node printed ESCAPED on $(grep -c ESCAPED "$tn/out") lines"
+  fi
   if [ ${#problems[@]} -eq 0 ]; then
-    ok "$name ($(grep -c . "$tp/out") lines)"
+    ok "$name ($(grep -c . "$tp/out") lines$note)"
   else
     bad "$name: ${problems[*]}"
     [ -s "$WORK/$name.diff" ] && sed 's/^/     /' "$WORK/$name.diff" | head -40
