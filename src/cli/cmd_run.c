@@ -2,7 +2,7 @@
  * cmd_run.c — `pylon run`: CPython (python.wasm) in the sandbox.
  *
  * What the guest sees by default, and why:
- *   - the standard library, read-only, at /lib/python3.11 (PYTHONHOME=/);
+ *   - the standard library, read-only, at /usr/lib/python3.11 (PYTHONHOME=/usr);
  *   - for `pylon run SCRIPT`, the script's own directory, read-only, under
  *     its real absolute path (so tracebacks, __file__ and sibling imports
  *     look as they do natively);
@@ -181,8 +181,9 @@ int pylon_cmd_run(int argc, char **argv) {
         rc = PYLON_EXIT_IO;
         goto out;
     }
-    pylon_wasi_config_dir(sb.cfg, stdlib, "/lib", PYLON_WASI_READONLY);
-    pylon_wasi_config_env(sb.cfg, "PYTHONHOME=/");
+    /* the layout python.wasm was configured for (guest/python/README.md) */
+    pylon_wasi_config_dir(sb.cfg, stdlib, "/usr/lib", PYLON_WASI_READONLY);
+    pylon_wasi_config_env(sb.cfg, "PYTHONHOME=/usr");
     if (pythonpath) {
         char *kv = malloc(strlen(pythonpath) + 12);
         if (!kv) { rc = PYLON_EXIT_IO; goto out; }

@@ -157,9 +157,19 @@ typedef struct named_instance {
     pylon_instance *inst;
 } named_instance;
 
+/* A module file read ahead of the run (see preload). */
+typedef struct blob {
+    const char *name;       /* borrowed from the JSON document */
+    uint8_t *bytes;
+    size_t len;
+} blob;
+
 typedef struct wast {
     const char *file;       /* the .wast's basename, for messages */
     char *dir;              /* directory of the JSON and its .wasm files */
+    blob *blobs;            /* when preloaded, every module file, and */
+    size_t nblobs;
+    bool preloaded;         /* then nothing is read from dir any more */
     bool verbose;
     const exclusions *ex;
     pylon_imports *imports;
@@ -535,6 +545,16 @@ static pylon_instance *find_instance(wast *w, const char *name) {
 static pylon_module *load_file(wast *w, const char *filename, pylon_error *err) {
     memset(err, 0, sizeof *err);
     if (!filename) { fail(w, "command has no \"filename\" (is the JSON from wast2json?)"); return NULL; }
+    if (w->preloaded) {
+        for (size_t i = 0; i < w->nblobs; i++)
+            if (!strcmp(w->blobs[i].name, filename)) {
+                pylon_module *m = pylon_module_load(w->blobs[i].bytes, w->blobs[i].len, err);
+                if (!m && err->kind == PYLON_OK) err->kind = PYLON_ERR_ARG;
+                return m;
+            }
+        fail(w, "wast2json wrote no readable file %s", filename);
+        return NULL;
+    }
     size_t plen = strlen(w->dir) + strlen(filename) + 2;
     char *path = malloc(plen);
     if (!path) { fail(w, "out of memory"); return NULL; }
@@ -941,6 +961,28 @@ static int convert(const char *wast_path, const char *dir, bool verbose) {
     return 0;
 }
 
+/* Reads every module file of the conversion into memory, so that the
+ * temporary directory can be removed before any guest code runs: an engine
+ * crash or a `timeout` kill then leaves nothing behind in $TMPDIR. */
+static int preload(wast *w, const pl_json *cmds) {
+    w->blobs = calloc(cmds->u.array.len + 1, sizeof *w->blobs);
+    if (!w->blobs) return -1;
+    for (size_t i = 0; i < cmds->u.array.len; i++) {
+        const char *name = pl_json_string(pl_json_get(cmds->u.array.items[i], "filename"));
+        size_t n = name ? strlen(name) : 0;
+        if (n < 5 || strcmp(name + n - 5, ".wasm") != 0 || strchr(name, '/')) continue;
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", w->dir, name);
+        blob *b = &w->blobs[w->nblobs];
+        b->bytes = pylon_read_file(path, &b->len);
+        if (!b->bytes) continue; /* reported when a command needs it */
+        b->name = name;
+        w->nblobs++;
+    }
+    w->preloaded = true;
+    return 0;
+}
+
 /* ---- the command ------------------------------------------------------------------------ */
 
 static void usage(FILE *f) {
@@ -1123,6 +1165,14 @@ int pylon_cmd_wast(int argc, char **argv) {
             code = PYLON_EXIT_FAIL;
         }
     }
+    if (!code && tmpdir[0]) {
+        if (preload(&w, cmds) != 0) {
+            fprintf(stderr, "pylon wast: out of memory reading the converted modules\n");
+            code = PYLON_EXIT_FAIL;
+        }
+        remove_tree(tmpdir);
+        tmpdir[0] = 0;
+    }
     if (!code) {
         for (size_t i = 0; i < cmds->u.array.len; i++) run_command(&w, cmds->u.array.items[i]);
         if (w.skipped) printf("%u passed, %u failed, %u skipped\n", w.passed, w.failed, w.skipped);
@@ -1139,6 +1189,8 @@ int pylon_cmd_wast(int argc, char **argv) {
         free(w.insts[i].name);
     }
     free(w.insts);
+    for (size_t i = 0; i < w.nblobs; i++) free(w.blobs[i].bytes);
+    free(w.blobs);
     free(w.dir);
     pl_json_free(doc);
     free(json_owned);

@@ -230,6 +230,14 @@ void pylon_wasi_free(pylon_wasi *w) {
     for (uint32_t i = 0; i < w->argc; i++) free(w->argv[i]);
     for (uint32_t i = 0; i < w->envc; i++) free(w->envv[i]);
     free(w->argv); free(w->envv);
+    /* O_NONBLOCK or O_APPEND set by the guest on its stdio would otherwise
+     * outlive it on the host's terminal or pipe (they belong to the open
+     * file, which the dups share). */
+    for (int i = 0; i < 3; i++) {
+        if (w->stdio_keep[i] < 0) continue;
+        fcntl(w->stdio_keep[i], F_SETFL, w->stdio_fl[i]);
+        close(w->stdio_keep[i]);
+    }
     if (w->wake[0] >= 0) close(w->wake[0]);
     if (w->wake[1] >= 0) close(w->wake[1]);
     free(w);
@@ -271,6 +279,7 @@ pylon_wasi *pylon_wasi_new(const pylon_wasi_config *c, pylon_error *err) {
     pylon_wasi *w = calloc(1, sizeof *w);
     if (!w) return fail(NULL, err, PYLON_ERR_NOMEM, "out of memory setting up WASI");
     w->wake[0] = w->wake[1] = -1;
+    w->stdio_keep[0] = w->stdio_keep[1] = w->stdio_keep[2] = -1;
     if (!c) return fail(w, err, PYLON_ERR_ARG, "pylon_wasi_new: no config given");
     if (copy_strings(c->args, c->nargs, &w->argv, &w->argc, &w->argv_bytes) ||
         copy_strings(c->env, c->nenv, &w->envv, &w->envc, &w->env_bytes))
@@ -296,6 +305,8 @@ pylon_wasi *pylon_wasi_new(const pylon_wasi_config *c, pylon_error *err) {
                         "fd %d: %s; pass an open fd or -1", c->stdio[i], i, strerror(errno));
         w->fds[i].host = host;
         classify(host, &w->fds[i]);
+        w->stdio_fl[i] = fcntl(host, F_GETFL);
+        if (w->stdio_fl[i] >= 0) w->stdio_keep[i] = fcntl(host, F_DUPFD_CLOEXEC, 3);
     }
     for (size_t i = 0; i < c->ndirs; i++) {
         const cfg_dir *d = &c->dirs[i];

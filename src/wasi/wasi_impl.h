@@ -142,6 +142,8 @@ struct pylon_wasi {
     char **envv; uint32_t envc; uint32_t env_bytes;
     wasi_fd *fds; uint32_t nfds;    /* nfds = slots allocated */
     int wake[2];                    /* self-pipe: pylon_wasi_interrupt wakes blocking calls */
+    int stdio_fl[3];                /* the host stdio's file status flags, restored at free */
+    int stdio_keep[3];              /* a dup of each, to restore them through (-1: none) */
     atomic_int interrupted;
     wasi_binding bind[WASI_NFUNCS];
 };

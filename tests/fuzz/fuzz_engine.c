@@ -187,10 +187,13 @@ static void poke_exports(pylon_instance *inst) {
     uint32_t n = pylon_module_num_exports(m), calls = 0;
     for (uint32_t i = 0; i < n; i++) {
         pylon_exportdesc d;
-        if (pylon_module_export(m, i, &d) != 0) continue;
+        void *obj = NULL;
+        /* By bytes: fuzzed export names may well contain NUL. */
+        if (pylon_module_export(m, i, &d) != 0 ||
+            pylon_instance_export_bytes(inst, d.name, d.name_len, &obj) != (int)d.kind || !obj)
+            continue;
         if (d.kind == PYLON_EXTERN_FUNC && calls < FUZZ_MAX_CALLS) {
-            pylon_func *f = pylon_instance_func(inst, d.name);
-            if (!f) continue;
+            pylon_func *f = obj;
             const char *sig = pylon_func_signature(f);
             const char *colon = sig ? strchr(sig, ':') : NULL;
             if (!colon) continue;
@@ -209,18 +212,17 @@ static void poke_exports(pylon_instance *inst) {
             free(args);
             free(res);
         } else if (d.kind == PYLON_EXTERN_GLOBAL) {
-            pylon_global *g = pylon_instance_global(inst, d.name);
-            if (g) (void)pylon_global_get(g);
+            (void)pylon_global_get((pylon_global *)obj);
         } else if (d.kind == PYLON_EXTERN_TABLE) {
-            pylon_table *t = pylon_instance_table(inst, d.name);
-            uint32_t size = t ? pylon_table_size(t) : 0;
+            pylon_table *t = obj;
+            uint32_t size = pylon_table_size(t);
             for (uint32_t j = 0; j < size && j < 64; j++) {
                 pylon_val v;
                 (void)pylon_table_get(t, j, &v);
             }
         } else if (d.kind == PYLON_EXTERN_MEMORY) {
-            pylon_memory *mem = pylon_instance_memory(inst, d.name);
-            uint64_t size = mem ? pylon_memory_size(mem) : 0;
+            pylon_memory *mem = obj;
+            uint64_t size = pylon_memory_size(mem);
             uint8_t byte;
             if (size) (void)pylon_memory_read(mem, size - 1, &byte, 1);
         }
