@@ -95,10 +95,11 @@ NSTEPS=8
 
 FORCE=0
 JOBS=${PYLON_JOBS:-2}
+ARGS="$*"
 while [ $# -gt 0 ]; do
   case $1 in
     --force) FORCE=1 ;;
-    --jobs) JOBS=$2; shift ;;
+    --jobs) JOBS=${2:?--jobs needs a number}; shift ;;
     --jobs=*) JOBS=${1#--jobs=} ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "python: unknown argument: $1 (try --help)" >&2; exit 2 ;;
@@ -140,8 +141,8 @@ run_logged() {
   wait $! || rc=$?
   if [ $rc -ne 0 ]; then
     say "step $STEP failed (exit $rc): $*"
-    echo "---- last lines of $log ----" >&2
-    tail -n 40 "$log" >&2
+    echo "---- last lines of $log (long lines cut) ----" >&2
+    tail -n 30 "$log" | cut -c1-300 >&2
     echo "----" >&2
     die "step $STEP failed; full log: $log"
   fi
@@ -179,6 +180,7 @@ key_full() {
   {
     key_base
     echo "cabi_realloc $(sha256 "$SDK/cabi_realloc.c")"
+    echo "crt_command $(sha256 "$HERE/crt_command.c")"
     echo "setup.local $(render_setup_local | sha256)"
     # every existing file a Setup.local line names by absolute path
     render_setup_local | sed 's/#.*//' | tr -s ' \t' '\n\n' | { grep '^/' || true; } | sort -u |
@@ -189,15 +191,23 @@ stamp_is() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 # ------------------------------------------------------- up to date? ----
 T0=$SECONDS
+# One build at a time in this build directory (several people share a
+# checkout); a second caller waits, then usually finds everything up to date.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+if ! flock -n 9; then
+  say "waiting for another build.sh working in ${OUT#"$ROOT"/}"
+  flock 9
+fi
 if [ $FORCE -eq 0 ] && stamp_is "$STAMP" "$(key_full)" &&
    [ -f "$OUT/python.wasm" ] && [ -f "$OUT/lib/python$PY_XY/os.py" ]; then
-  say "python.wasm is up to date (${OUT#$ROOT/}/python.wasm, stdlib in ${OUT#$ROOT/}/lib/python$PY_XY)"
+  say "python.wasm is up to date (${OUT#"$ROOT"/}/python.wasm, stdlib in ${OUT#"$ROOT"/}/lib/python$PY_XY)"
   exit 0
 fi
 if [ $FORCE -eq 1 ]; then rm -f "$STAMP" "$STAMP_CONFIGURED" "$STAMP_STDLIB"; fi
 mkdir -p "$OUT" "$LOGS" "$DL" "$OBJ"
 rm -f "$STAMP"
-echo "=== $(date '+%F %T') build.sh $*" >>"$LOGS/timings.txt"
+echo "=== $(date '+%F %T') build.sh $ARGS" >>"$LOGS/timings.txt"
 
 # ------------------------------------------- 1. host packages, deb-src ----
 has_deb_src() {
@@ -264,7 +274,7 @@ source_versions() {
     awk -v pkg="$1" '/^Package: /{ p = $2 } /^Version: / { if (p == pkg) print $2 }' | sort -u
 }
 newest_of() {
-  local best= v
+  local best='' v
   for v in "$@"; do
     if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
   done
@@ -336,7 +346,7 @@ prepare_cpython_source() {
 
 step "fetching and unpacking Debian's sources (apt-get source, dpkg-source -x)"
 if [ $CONFIGURED -eq 1 ]; then
-  skip "sources in ${SRCS#$ROOT/}"
+  skip "sources in ${SRCS#"$ROOT"/}"
 else
   rm -f "$STAMP_CONFIGURED" "$STAMP_STDLIB"
   mkdir -p "$SRCS"
@@ -368,7 +378,7 @@ build_zlib() {
 
 step "building zlib $ZLIB_SRC_VERSION for wasm32-wasi"
 if [ $CONFIGURED -eq 1 ]; then
-  skip "${PREFIX#$ROOT/}/lib/libz.a"
+  skip "${PREFIX#"$ROOT"/}/lib/libz.a"
 else
   make_sysroot
   run_logged 4-zlib build_zlib
@@ -379,6 +389,12 @@ install_setup_local() {
   mkdir -p "$BLD/Modules"
   render_setup_local >"$OBJ/Setup.local"
   cmp -s "$OBJ/Setup.local" "$BLD/Modules/Setup.local" || cp "$OBJ/Setup.local" "$BLD/Modules/Setup.local"
+  # makesetup puts the object of source /a/b/x.c at Modules//a/b/x.o of the
+  # build tree and does not create that directory itself.
+  local f
+  sed 's/#.*//' "$OBJ/Setup.local" | tr -s ' \t' '\n\n' |
+    { grep -E '^/.*\.(c|cc|cpp|cxx|c\+\+|C|m)$' || true; } |
+    while read -r f; do mkdir -p "$BLD/Modules/$(dirname "$f")"; done
 }
 configure_cpython() {
   rm -rf "$BLD"
@@ -393,7 +409,7 @@ configure_cpython() {
   OPT="$WASM_OPT" \
   CFLAGS="$WASM_CPU_FLAGS -Wno-error=int-conversion" \
   LDFLAGS="-Wl,--strip-debug" \
-  PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR="$PREFIX/lib/pkgconfig" PKG_CONFIG_PATH= \
+  PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR="$PREFIX/lib/pkgconfig" PKG_CONFIG_PATH='' \
   ac_cv_func_clock_nanosleep=no ac_cv_lib_rt_clock_nanosleep=no \
   "$PY_SRC/configure" \
     --host=wasm32-unknown-wasi --build="$("$PY_SRC/config.guess")" \
@@ -405,7 +421,7 @@ configure_cpython() {
 
 step "configuring CPython for wasm32-wasi"
 if [ $CONFIGURED -eq 1 ]; then
-  skip "${BLD#$ROOT/}"
+  skip "${BLD#"$ROOT"/}"
 else
   [ -d "$SYSROOT/lib/wasm32-wasi" ] || make_sysroot
   run_logged 5-configure configure_cpython
@@ -415,16 +431,18 @@ fi
 # --------------------------------------------------------- 6. make ----
 compile_cpython() {
   $WASI_CC $WASM_OPT $WASM_CPU_FLAGS -Wall -Wextra -c "$SDK/cabi_realloc.c" -o "$OBJ/cabi_realloc.o"
+  $WASI_CC $WASM_OPT $WASM_CPU_FLAGS -Wall -Wextra -c "$HERE/crt_command.c" -o "$OBJ/crt_command.o"
   install_setup_local
   cd "$BLD"
-  rm -f python.wasm     # relink even when only cabi_realloc.o changed
+  rm -f python.wasm     # relink even when only those two objects changed
   # LDFLAGS_NODIST is CPython's make-time hook for extra link flags of the
-  # interpreter; it is not recorded in sysconfig.
-  make -j"$JOBS" all LDFLAGS_NODIST="$OBJ/cabi_realloc.o -Wl,--export=cabi_realloc"
+  # interpreter; it is not recorded in sysconfig.  Our own _start replaces
+  # wasi-libc's crt1-command.o (see crt_command.c for why).
+  make -j"$JOBS" all LDFLAGS_NODIST="-nostartfiles $OBJ/crt_command.o $OBJ/cabi_realloc.o -Wl,--export=cabi_realloc"
   cp python.wasm "$OUT/python.wasm.tmp"
   mv "$OUT/python.wasm.tmp" "$OUT/python.wasm"
 }
-step "compiling CPython (make -j$JOBS; about 3 minutes from scratch on 2 cores)"
+step "compiling CPython (make -j$JOBS; about 2 minutes from scratch on 2 cores)"
 run_logged 6-make compile_cpython
 
 # ------------------------------------------------------- 7. stdlib ----
@@ -452,12 +470,12 @@ assemble_stdlib() {
   # read-only and mtimes mean nothing there).  Fixed hash seed: reproducible.
   PYTHONHASHSEED=0 "$BUILD_PYTHON" -m compileall -q -f -j "$JOBS" \
     --invalidation-mode unchecked-hash -d "$GUEST_PREFIX/lib/python$PY_XY" "$dest"
-  rm -rf "$OUT/lib"
+  rm -rf "${OUT:?}/lib"
   mv "$stage" "$OUT/lib"
 }
 step "assembling the stdlib (trim, precompile .pyc)"
 if stamp_is "$STAMP_STDLIB" "$KEY_BASE" && [ -f "$OUT/lib/python$PY_XY/os.py" ]; then
-  skip "${OUT#$ROOT/}/lib/python$PY_XY"
+  skip "${OUT#"$ROOT"/}/lib/python$PY_XY"
 else
   run_logged 7-stdlib assemble_stdlib
   echo "$KEY_BASE" >"$STAMP_STDLIB"
@@ -502,6 +520,11 @@ check_python_wasm() {
   for e in _start memory cabi_realloc; do
     grep -qx "$e" <<<"$exports" || { echo "python.wasm does not export $e" >&2; exit 1; }
   done
+  # no export may be one of wasm-ld's command wrappers (ctors+f+dtors)
+  if wasm-objdump -x -j Export "$w" | grep -F '.command_export>'; then
+    echo "python.wasm exports wasm-ld command wrappers (above): see crt_command.c" >&2
+    exit 1
+  fi
   imports=$(wasm-objdump -x -j Import "$w" | sed -n 's/.* <- \(.*\)$/\1/p')
   echo "imports ($(grep -c . <<<"$imports")):"
   echo "$imports" | sed 's/^/  /'
@@ -581,4 +604,4 @@ step_end
 echo "total $(elapsed "$T0")" >>"$LOGS/timings.txt"
 echo "build time:   $(elapsed "$T0") (this run; per step: logs/timings.txt)" >>"$OUT/python.wasm.txt"
 echo "$KEY_FULL" >"$STAMP"
-say "done in $(elapsed "$T0"): ${OUT#$ROOT/}/python.wasm, ${OUT#$ROOT/}/lib/python$PY_XY"
+say "done in $(elapsed "$T0"): ${OUT#"$ROOT"/}/python.wasm, ${OUT#"$ROOT"/}/lib/python$PY_XY"

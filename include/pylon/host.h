@@ -252,7 +252,7 @@ int pylon_trust_reload(pylon_trust *t, pylon_host_error *err);
 /* 0 if d may be instantiated; otherwise -1 and err: trust-untrusted-source
  * (not allowed, not signed, or revoked), trust-signature-invalid (a
  * signature exists but does not verify).  `how` (may be NULL) gets
- * "allow-list" or "signed by <key>". */
+ * "the allow-list" or "the signature of key '<name>'". */
 int pylon_trust_check(const pylon_trust *t, const pylon_digest *d, char *how, size_t howcap,
                       pylon_host_error *err);
 
@@ -339,6 +339,13 @@ int pylon_host_add_imports(pylon_host *h, pylon_imports *imp, const char *name);
  * opened.  pylon_host_free() frees the plan it loaded too. */
 pylon_host *pylon_host_use_plan(pylon_imports *imp, const char *plan_path,
                                 const pylon_host_paths *paths, pylon_host_error *err);
+
+/* For a host running a guest that imports the linker but without a plan
+ * (`pylon run` with no --plan): registers the four imports so the guest
+ * still links, and every resolve fails with exec-capability-denied and a
+ * message saying to pass --plan.  Invoke and drop can never be reached
+ * with a valid handle; they answer invalid-input / trap. */
+int pylon_host_add_stub_imports(pylon_imports *imp, const char *hint);
 
 /* Counters, for tests and the bench. */
 typedef struct pylon_host_stats {

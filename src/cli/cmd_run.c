@@ -125,7 +125,7 @@ int pylon_cmd_run(int argc, char **argv) {
             continue;
         }
         int r = pylon_sandbox_option(&sb, argc, argv, &i);
-        if (r < 0) goto out;
+        if (r < 0) { rc = -r; goto out; }
         if (r > 0) continue;
         const char *val = NULL;
         const char *opts[] = {"--python", "--stdlib", "--path"};

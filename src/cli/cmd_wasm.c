@@ -54,7 +54,7 @@ static int run(int argc, char **argv) {
         if (!strcmp(a, "--")) { i++; break; }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rc = PYLON_EXIT_OK; goto out; }
         int r = pylon_sandbox_option(&sb, argc, argv, &i);
-        if (r < 0) goto out;
+        if (r < 0) { rc = -r; goto out; }
         if (r > 0) continue;
         if (!strncmp(a, "--argv0", 7) && (a[7] == 0 || a[7] == '=')) {
             if (a[7] == '=') argv0 = a + 8;

@@ -19,7 +19,10 @@
     X(run,  "run Python in the sandbox (pylon run script.py | -c CODE | -m MOD)") \
     X(wasm, "run a WASI command module (pylon wasm run MODULE.wasm [args])") \
     X(wast, "run a WebAssembly spec script (pylon wast FILE.wast)") \
-    X(demo, "the built-in default job (what the README's first command runs)")
+    X(demo, "the built-in default job (what the README's first command runs)") \
+    X(blob, "the content-addressed store of cap providers (add, ls, verify, gc)") \
+    X(plan, "plans: which cap id is which provider, and the policy (create, add, show)") \
+    X(trust, "which providers may run: allow-list, Ed25519 keys, audit log")
 
 #define DECLARE(name, help) int pylon_cmd_##name(int argc, char **argv) __attribute__((weak));
 PYLON_COMMANDS(DECLARE)

@@ -99,7 +99,7 @@ static int listen_on(const char *spec, char *msg, size_t cap) {
     const char *colon = strrchr(spec, ':');
     if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host || !colon[1]) {
         snprintf(msg, cap, "--listen %s: expected HOST:PORT, e.g. 127.0.0.1:8080", spec);
-        return -1;
+        return -2; /* malformed, as opposed to refused by the host */
     }
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = 0;
@@ -159,33 +159,33 @@ int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
     if (!known) return 0;
     if (eq) val = eq + 1;
     else if (*ip + 1 < argc) val = argv[++*ip];
-    else { pylon_sandbox_usage_error(sb, "option '%s' needs a value", a); return -1; }
+    else { pylon_sandbox_usage_error(sb, "option '%s' needs a value", a); return -PYLON_EXIT_USAGE; }
 
     if (!strcmp(name, "--dir") || !strcmp(name, "--ro-dir")) {
         char *buf = strdup(val);
         const char *host, *guest;
-        if (!buf) return -1;
+        if (!buf) return -PYLON_EXIT_IO;
         split_dir(buf, &host, &guest);
         int r = *host && (!guest || *guest)
             ? pylon_wasi_config_dir(sb->cfg, host, guest, name[2] == 'r' ? PYLON_WASI_READONLY : 0)
             : -1;
         free(buf);
-        if (r) { pylon_sandbox_usage_error(sb, "%s: expected HOST or HOST::GUEST", val); return -1; }
+        if (r) { pylon_sandbox_usage_error(sb, "%s: expected HOST or HOST::GUEST", val); return -PYLON_EXIT_USAGE; }
     } else if (!strcmp(name, "--env")) {
         if (strchr(val, '=')) {
             if (pylon_wasi_config_env(sb->cfg, val)) {
                 pylon_sandbox_usage_error(sb, "--env %s: the name before '=' is empty", val);
-                return -1;
+                return -PYLON_EXIT_USAGE;
             }
         } else {
             const char *v = getenv(val);
             if (!v || !*val) {
                 fprintf(stderr, "%s: --env %s: %s is not set in this environment; "
                         "give --env %s=VALUE\n", sb->cmd, val, val, val);
-                return -1;
+                return -PYLON_EXIT_USAGE;
             }
             char *kv = malloc(strlen(val) + strlen(v) + 2);
-            if (!kv) return -1;
+            if (!kv) return -PYLON_EXIT_IO;
             sprintf(kv, "%s=%s", val, v);
             pylon_wasi_config_env(sb->cfg, kv);
             free(kv);
@@ -193,9 +193,12 @@ int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
     } else if (!strcmp(name, "--listen")) {
         char msg[512];
         int fd = listen_on(val, msg, sizeof msg);
-        if (fd < 0) { fprintf(stderr, "%s: %s\n", sb->cmd, msg); return -1; }
+        if (fd < 0) {
+            fprintf(stderr, "%s: %s\n", sb->cmd, msg);
+            return fd == -2 ? -PYLON_EXIT_USAGE : -PYLON_EXIT_IO;
+        }
         int *bigger = realloc(sb->socks, (size_t)(sb->nsocks + 1) * sizeof *bigger);
-        if (!bigger) { close(fd); return -1; }
+        if (!bigger) { close(fd); return -PYLON_EXIT_IO; }
         sb->socks = bigger;
         sb->socks[sb->nsocks++] = fd;
         pylon_wasi_config_socket(sb->cfg, fd);
@@ -203,25 +206,25 @@ int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
         uint64_t bytes;
         if (!parse_size(val, &bytes) || bytes == 0) {
             pylon_sandbox_usage_error(sb, "--max-memory %s: expected a size like 65536, 512K, 256M or 4G", val);
-            return -1;
+            return -PYLON_EXIT_USAGE;
         }
         uint64_t pages = (bytes + PYLON_PAGE_SIZE - 1) / PYLON_PAGE_SIZE;
         sb->limits.max_memory_pages = pages > 65536 ? 65536 : (uint32_t)pages;
     } else if (!strcmp(name, "--fuel")) {
         if (!parse_u64(val, &sb->limits.fuel) || !sb->limits.fuel) {
             pylon_sandbox_usage_error(sb, "--fuel %s: expected a positive whole number", val);
-            return -1;
+            return -PYLON_EXIT_USAGE;
         }
     } else if (!strcmp(name, "--timeout")) {
         if (!parse_duration(val, &sb->timeout)) {
             pylon_sandbox_usage_error(sb, "--timeout %s: expected a duration like 10, 1.5s, 250ms or 2m", val);
-            return -1;
+            return -PYLON_EXIT_USAGE;
         }
     } else { /* --max-call-depth */
         uint64_t d;
         if (!parse_u64(val, &d) || !d || d > UINT32_MAX) {
             pylon_sandbox_usage_error(sb, "--max-call-depth %s: expected a positive whole number", val);
-            return -1;
+            return -PYLON_EXIT_USAGE;
         }
         sb->limits.max_call_depth = (uint32_t)d;
     }

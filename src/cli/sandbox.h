@@ -31,7 +31,9 @@ void pylon_sandbox_fini(pylon_sandbox *sb);
 
 /* If argv[*i] is a sandbox option, consumes it (and its value, as
  * "--opt VALUE" or "--opt=VALUE") and returns 1; returns 0 if it is not
- * one; prints why and returns -1 if it is malformed. */
+ * one; when it cannot be used, prints why and returns minus the exit code
+ * (-PYLON_EXIT_USAGE for a malformed option, -PYLON_EXIT_IO when the host
+ * refuses, e.g. a --listen address that cannot be bound). */
 int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *i);
 
 /* Prints "CMD: <message>" and the help hint; returns PYLON_EXIT_USAGE. */

@@ -32,7 +32,7 @@
 #include "host/host_impl.h"
 #include "util/json.h"
 
-#define HASH_TAIL_LEN (10 + 64 + 2)   /* ,"hash":"<64>"} */
+#define HASH_TAIL_LEN (9 + 64 + 2)    /* ,"hash":"<64>"} */
 #define MAX_LINE (64u << 10)
 
 struct pylon_audit {
@@ -142,7 +142,7 @@ int pylon_audit_append(pylon_audit *a, const pylon_audit_entry *e, pylon_host_er
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char when[40];
+    char when[64];
     snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
     pl_buf b = { 0 };

@@ -50,9 +50,13 @@ typedef struct caller {
     char name[160];
     uint32_t *slots;            /* handle h is slots[h - 1]: provider index + 1, 0 = free */
     uint32_t nslots;
-    /* The calling instance's cabi_realloc, looked up once per instance. */
+    /* The calling instance's cabi_realloc and memory, looked up once per
+     * instance (by-name export lookups cost more than the rest of a small
+     * invoke).  Reset whenever the instance may change. */
     pylon_instance *realloc_inst;
     pylon_func *realloc_fn;
+    pylon_instance *mem_inst;
+    pylon_memory *mem;
     struct caller *next;
 } caller;
 
@@ -103,6 +107,22 @@ static int audit(pylon_host *h, const pylon_audit_entry *e) {
 static void get_u32(const uint8_t *p, uint32_t *v) { memcpy(v, p, 4); }   /* wasm is little-endian, so is x86 */
 static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
+static pylon_memory *cmem(caller *c, pylon_caller *pc) {
+    pylon_instance *inst = pylon_caller_instance(pc);
+    if (inst != c->mem_inst || !c->mem) {
+        c->mem_inst = inst;
+        c->mem = pylon_caller_memory(pc);
+    }
+    return c->mem;
+}
+
+/* The method as text for messages (only built when something failed). */
+static const char *mname_of(const char *m, uint32_t len, char buf[132]) {
+    snprintf(buf, 132, "%.*s", len > 128 ? 128 : (int)len, m);
+    if (!pl_utf8_valid((const uint8_t *)buf, strlen(buf))) strcpy(buf, "(not UTF-8)");
+    return buf;
+}
+
 static pylon_func *func_of(pylon_instance *inst, const char *name, const char *sig) {
     pylon_func *f = pylon_instance_func(inst, name);
     return f && !strcmp(pylon_func_signature(f), sig) ? f : NULL;
@@ -134,7 +154,7 @@ static int caller_alloc(caller *c, pylon_caller *pc, uint32_t align, uint32_t si
         return -1;
     }
     uint32_t p = (uint32_t)res.i32;
-    if ((p & (align - 1)) || !pylon_memory_ptr(pylon_caller_memory(pc), p, size)) {
+    if ((p & (align - 1)) || !pylon_memory_ptr(cmem(c, pc), p, size)) {
         snprintf(why, whycap, "the caller's cabi_realloc returned 0x%x for %u bytes, outside its "
                  "memory or misaligned", p, size);
         return -1;
@@ -156,11 +176,11 @@ static int reply_error(caller *c, pylon_caller *pc, uint32_t retptr, int code, c
         msglen = 0;
         has_ctx = false;
     } else if (msglen) {
-        memcpy(pylon_memory_ptr(pylon_caller_memory(pc), mp, msglen), msg, msglen);
+        memcpy(pylon_memory_ptr(cmem(c, pc), mp, msglen), msg, msglen);
     }
     if (has_ctx && caller_alloc(c, pc, 1, (uint32_t)ctxlen, &cp, why, sizeof why)) has_ctx = false;
-    else if (has_ctx && ctxlen) memcpy(pylon_memory_ptr(pylon_caller_memory(pc), cp, ctxlen), ctx, ctxlen);
-    uint8_t *r = pylon_memory_ptr(pylon_caller_memory(pc), retptr, RETAREA_SIZE);
+    else if (has_ctx && ctxlen) memcpy(pylon_memory_ptr(cmem(c, pc), cp, ctxlen), ctx, ctxlen);
+    uint8_t *r = pylon_memory_ptr(cmem(c, pc), retptr, RETAREA_SIZE);
     memset(r, 0, RETAREA_SIZE);
     r[0] = 1;
     r[4] = (uint8_t)code;
@@ -190,6 +210,8 @@ static void reset_handles(caller *c) {
     if (c->slots) memset(c->slots, 0, c->nslots * sizeof *c->slots);
     c->realloc_inst = NULL;
     c->realloc_fn = NULL;
+    c->mem_inst = NULL;
+    c->mem = NULL;
 }
 
 static void discard(provider *p) {
@@ -241,9 +263,13 @@ static int classify(provider *p, const pylon_trap *t, bool fired, const char *du
         return pl_herr(e, PYLON_HOST_EXEC_RESOURCE_EXHAUSTED,
                        "provider \"%s\" exhausted the call stack during %s%s", p->cap->id,
                        during, where);
-    /* A trap with the memory at its limit is almost always an allocation
-     * that failed: growing by one more page tells exactly. */
-    if (p->mem && t->kind != PYLON_TRAP_HOST && pylon_memory_grow(p->mem, 1) < 0)
+    /* A trap with the memory at or near its limit is almost always an
+     * allocation that failed (the engine does not report refused grows, and
+     * an allocator asks for more than one page at a time): "near" is within
+     * an eighth of the limit, at least 1 MiB. */
+    uint32_t pages = p->mem ? pylon_memory_pages(p->mem) : 0;
+    uint32_t slack = p->max_pages / 8 > 16 ? p->max_pages / 8 : 16;
+    if (p->mem && t->kind != PYLON_TRAP_HOST && pages + slack >= p->max_pages)
         return pl_herr(e, PYLON_HOST_EXEC_RESOURCE_EXHAUSTED,
                        "provider \"%s\" trapped with its memory at the limit (%" PRIu64 " KiB) "
                        "during %s%s: %s (raise caps.%s.limits.max_memory if that is legitimate)",
@@ -276,11 +302,12 @@ static int ensure_instance(provider *p, pylon_host_error *e) {
             pylon_importdesc d;
             pylon_module_import(p->module, i, &d);
             if (!is_linker_import(&d)) {
-                pylon_module_free(p->module);
+                pl_herr(e, PYLON_HOST_EMIT_LINK_ERROR,
+                        "provider \"%s\" (%s) imports %s.%s; a provider may import only the "
+                        "four functions of " LINKER, cap->id, dg, d.module, d.name);
+                pylon_module_free(p->module);   /* d's strings live in the module */
                 p->module = NULL;
-                return pl_herr(e, PYLON_HOST_EMIT_LINK_ERROR,
-                               "provider \"%s\" (%s) imports %s.%s; a provider may import only "
-                               "the four functions of " LINKER, cap->id, dg, d.module, d.name);
+                return -1;
             }
         }
     }
@@ -292,6 +319,9 @@ static int ensure_instance(provider *p, pylon_host_error *e) {
     memset(&trap, 0, sizeof trap);
     pylon_instance *inst = pylon_instantiate(p->module, p->imports, &lim, &perr, &trap);
     if (!inst) {
+        /* The engine's advice names its own CLI's flag; ours is the plan. */
+        char *advice = strstr(perr.message, "; raise");
+        if (advice) *advice = 0;
         if (perr.kind == PYLON_ERR_LIMIT)
             return pl_herr(e, PYLON_HOST_EXEC_RESOURCE_EXHAUSTED,
                            "provider \"%s\" (%s) needs more than its memory limit of %" PRIu64
@@ -394,7 +424,7 @@ static int do_resolve(caller *c, const pylon_plan_cap *cap, const char *what, ui
         return pl_herr(e, PYLON_HOST_EXEC_RESOURCE_EXHAUSTED, "%s: %s holds %d handles already; "
                        "drop the ones it no longer needs", what, caller_label(c), MAX_HANDLES);
     char msg[160];
-    snprintf(msg, sizeof msg, "trusted by %s; handle %u", how, *handle);
+    snprintf(msg, sizeof msg, "trusted through %s; handle %u", how, *handle);
     pylon_audit_entry ae = { .event = "resolve", .caller = caller_label(c), .cap = cap->id,
                              .digest = &cap->digest, .outcome = "ok", .code = -1, .message = msg };
     if (audit(h, &ae)) {
@@ -542,22 +572,25 @@ typedef struct presult {
     uint32_t ctx_ptr, ctx_len;
 } presult;
 
-static int read_result(provider *p, uint32_t ra, presult *out, const char *method,
+static int read_result(provider *p, uint32_t ra, presult *out, const char *mptr, uint32_t mlen,
                        pylon_host_error *e) {
     const char *id = p->cap->id;
+    char mbuf[132];
+    /* The method's name, formatted only if a message needs it. */
+#define METHOD mname_of(mptr, mlen, mbuf)
     uint64_t msize = pylon_memory_size(p->mem);
     if (ra & 3)
         return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed result for "
-                       "\"%s\": return area 0x%x is not 4-aligned", id, method, ra);
+                       "\"%s\": return area 0x%x is not 4-aligned", id, METHOD, ra);
     const uint8_t *r = pylon_memory_ptr(p->mem, ra, RETAREA_SIZE);
     if (!r)
         return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed result for "
                        "\"%s\": return area 0x%x (+28) is outside its memory (%" PRIu64 " bytes)",
-                       id, method, ra, msize);
+                       id, METHOD, ra, msize);
     memset(out, 0, sizeof *out);
     if (r[0] > 1)
         return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed result for "
-                       "\"%s\": result tag %u (only 0 = ok, 1 = error exist)", id, method, r[0]);
+                       "\"%s\": result tag %u (only 0 = ok, 1 = error exist)", id, METHOD, r[0]);
     out->is_err = r[0] == 1;
     if (!out->is_err) {
         get_u32(r + 4, &out->ptr);
@@ -568,11 +601,11 @@ static int read_result(provider *p, uint32_t ra, presult *out, const char *metho
         get_u32(r + 12, &out->len);
         if (out->code >= PYLON_HOST_NUM_CODES)
             return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed error "
-                           "for \"%s\": error code %u is not in the enum (0..%d)", id, method,
+                           "for \"%s\": error code %u is not in the enum (0..%d)", id, METHOD,
                            out->code, PYLON_HOST_NUM_CODES - 1);
         if (r[16] > 1)
             return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed error "
-                           "for \"%s\": option tag %u for the context", id, method, r[16]);
+                           "for \"%s\": option tag %u for the context", id, METHOD, r[16]);
         out->has_ctx = r[16] == 1;
         if (out->has_ctx) {
             get_u32(r + 20, &out->ctx_ptr);
@@ -583,25 +616,26 @@ static int read_result(provider *p, uint32_t ra, presult *out, const char *metho
     if (!pylon_memory_ptr(p->mem, out->ptr, out->len))
         return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed result for "
                        "\"%s\": %s at 0x%x (+%u) runs past its memory (%" PRIu64 " bytes)", id,
-                       method, what, out->ptr, out->len, msize);
+                       METHOD, what, out->ptr, out->len, msize);
     if (out->has_ctx && !pylon_memory_ptr(p->mem, out->ctx_ptr, out->ctx_len))
         return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed error for "
-                       "\"%s\": context at 0x%x (+%u) runs past its memory", id, method,
+                       "\"%s\": context at 0x%x (+%u) runs past its memory", id, METHOD,
                        out->ctx_ptr, out->ctx_len);
     uint64_t total = (uint64_t)out->len + (out->has_ctx ? out->ctx_len : 0);
     if (total > p->cap->limits.max_result)
         return pl_herr(e, PYLON_HOST_EXEC_RESOURCE_EXHAUSTED, "provider \"%s\" returned %" PRIu64
                        " bytes for \"%s\", more than its limit of %" PRIu64 " (raise caps.%s."
-                       "limits.max_result if that is legitimate)", id, total, method,
+                       "limits.max_result if that is legitimate)", id, total, METHOD,
                        p->cap->limits.max_result, id);
     if (out->is_err) {
         if (!pl_utf8_valid(pylon_memory_ptr(p->mem, out->ptr, out->len), out->len) ||
             (out->has_ctx && !pl_utf8_valid(pylon_memory_ptr(p->mem, out->ctx_ptr, out->ctx_len),
                                              out->ctx_len)))
             return pl_herr(e, PYLON_HOST_EXEC_TRAP, "provider \"%s\" returned a malformed error "
-                           "for \"%s\": its message is not valid UTF-8", id, method);
+                           "for \"%s\": its message is not valid UTF-8", id, METHOD);
     }
     return 0;
+#undef METHOD
 }
 
 static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_val *res) {
@@ -611,24 +645,23 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
     uint32_t m_ptr = (uint32_t)args[1].i32, m_len = (uint32_t)args[2].i32;
     uint32_t p_ptr = (uint32_t)args[3].i32, p_len = (uint32_t)args[4].i32;
     uint32_t retptr = (uint32_t)args[5].i32;
-    pylon_memory *cmem = pylon_caller_memory(pc);
-    if (!retarea(pc, retptr))
+    pylon_memory *cm = cmem(c, pc);
+    if (retptr & 3 || !pylon_memory_ptr(cm, retptr, RETAREA_SIZE))
         return pylon_caller_trap(pc, "invoke: return area 0x%x is outside memory or not 4-aligned", retptr);
-    const char *method = pylon_memory_ptr(cmem, m_ptr, m_len);
+    const char *method = pylon_memory_ptr(cm, m_ptr, m_len);
     if (!method)
         return pylon_caller_trap(pc, "invoke: method string at 0x%x (+%u) is outside memory", m_ptr, m_len);
-    if (!pylon_memory_ptr(cmem, p_ptr, p_len))
+    if (!pylon_memory_ptr(cm, p_ptr, p_len))
         return pylon_caller_trap(pc, "invoke: payload at 0x%x (+%u) is outside memory", p_ptr, p_len);
     h->stats.invokes++;
     pylon_host_error e;
-    char mname[130];
-    snprintf(mname, sizeof mname, "%.*s", m_len > 128 ? 128 : (int)m_len, method);
-    if (!pl_utf8_valid((const uint8_t *)mname, strlen(mname))) strcpy(mname, "(not UTF-8)");
+    char mname[132];
 
     provider *p = handle_get(c, hd);
     if (!p) {
         pl_herr(&e, PYLON_HOST_INVALID_INPUT, "invoke(\"%s\"): handle %u is not a live instance "
-                "handle of %s; resolve the cap first (was it dropped?)", mname, hd, caller_label(c));
+                "handle of %s; resolve the cap first (was it dropped?)", mname_of(method, m_len, mname), hd,
+                caller_label(c));
         return invoke_failed(c, pc, retptr, NULL, method, m_len, false, &e);
     }
     if (!pl_utf8_valid((const uint8_t *)method, m_len)) {
@@ -638,14 +671,14 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
     }
     if (!pylon_plan_method_allowed(p->cap, method, m_len)) {
         pl_herr(&e, PYLON_HOST_EXEC_CAPABILITY_DENIED, "invoke(\"%s\") on \"%s\": method not "
-                "allowed by plan %s; add it to caps.%s.methods", mname, p->cap->id,
+                "allowed by plan %s; add it to caps.%s.methods", mname_of(method, m_len, mname), p->cap->id,
                 h->plan->source, p->cap->id);
         return invoke_failed(c, pc, retptr, p, method, m_len, true, &e);
     }
     if (p->busy) {
         pl_herr(&e, PYLON_HOST_EXEC_CAPABILITY_DENIED, "invoke(\"%s\") on \"%s\": reentrant call "
                 "refused: the provider is already running a call further up this call chain "
-                "(%s called back into it)", mname, p->cap->id, caller_label(c));
+                "(%s called back into it)", mname_of(method, m_len, mname), p->cap->id, caller_label(c));
         return invoke_failed(c, pc, retptr, p, method, m_len, true, &e);
     }
     if (ensure_instance(p, &e)) return invoke_failed(c, pc, retptr, p, method, m_len, false, &e);
@@ -678,8 +711,8 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
                     "for %u bytes, outside its memory", p->cap->id, blk, total);
             goto failed;
         }
-        memcpy(dst, pylon_memory_ptr(cmem, m_ptr, m_len), m_len);
-        memcpy(dst + m_len, pylon_memory_ptr(cmem, p_ptr, p_len), p_len);
+        memcpy(dst, pylon_memory_ptr(cm, m_ptr, m_len), m_len);
+        memcpy(dst + m_len, pylon_memory_ptr(cm, p_ptr, p_len), p_len);
     }
     during = "handle";
     a[0].i32 = (int32_t)blk; a[1].i32 = (int32_t)m_len;
@@ -687,7 +720,7 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
     if (pylon_call(p->handle_fn, a, 4, &r, 1, &trap)) goto trapped;
     uint32_t ra = (uint32_t)r.i32;
     presult pr;
-    if (read_result(p, ra, &pr, mname, &e)) {
+    if (read_result(p, ra, &pr, method, m_len, &e)) {
         fired = pl_watchdog_disarm(h->wd, tok);
         goto failed;
     }
@@ -697,12 +730,12 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
     uint32_t gp = 1, gctx = 1;
     int arc = caller_alloc(c, pc, 1, pr.len, &gp, why, sizeof why);
     if (arc == 0 && pr.len)
-        memcpy(pylon_memory_ptr(pylon_caller_memory(pc), gp, pr.len),
+        memcpy(pylon_memory_ptr(cmem(c, pc), gp, pr.len),
                pylon_memory_ptr(p->mem, pr.ptr, pr.len), pr.len);
     if (arc == 0 && pr.has_ctx) {
         arc = caller_alloc(c, pc, 1, pr.ctx_len, &gctx, why, sizeof why);
         if (arc == 0 && pr.ctx_len)
-            memcpy(pylon_memory_ptr(pylon_caller_memory(pc), gctx, pr.ctx_len),
+            memcpy(pylon_memory_ptr(cmem(c, pc), gctx, pr.ctx_len),
                    pylon_memory_ptr(p->mem, pr.ctx_ptr, pr.ctx_len), pr.ctx_len);
     }
     bool post_trapped = false;
@@ -721,9 +754,9 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
         classify(p, &trap, fired, during, &pe);
         if (!post_trapped)
             snprintf(pe.message, sizeof pe.message, "provider \"%s\" finished \"%s\" just as its "
-                     "time limit passed", p->cap->id, mname);
+                     "time limit passed", p->cap->id, mname_of(method, m_len, mname));
         pylon_audit_entry ae = { .event = "discard", .cap = p->cap->id, .digest = &p->cap->digest,
-                                 .method = mname, .outcome = "error", .code = pe.code,
+                                 .method = mname_of(method, m_len, mname), .outcome = "error", .code = pe.code,
                                  .message = pe.message };
         audit(h, &ae);
         discard(p);
@@ -731,10 +764,11 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
     if (arc) {
         if (!c->realloc_fn) return pylon_caller_trap(pc, "compose:dynlink: %s", why);
         pl_herr(&e, PYLON_HOST_EXEC_RESOURCE_EXHAUSTED, "invoke(\"%s\") on \"%s\": could not "
-                "place the %u-byte result in the caller: %s", mname, p->cap->id, pr.len, why);
+                "place the %u-byte result in the caller: %s", mname_of(method, m_len, mname), p->cap->id,
+                pr.len, why);
         return invoke_failed(c, pc, retptr, p, method, m_len, false, &e);
     }
-    uint8_t *out = pylon_memory_ptr(pylon_caller_memory(pc), retptr, RETAREA_SIZE);
+    uint8_t *out = pylon_memory_ptr(cmem(c, pc), retptr, RETAREA_SIZE);
     memset(out, 0, RETAREA_SIZE);
     if (!pr.is_err) {
         put_u32(out + 4, gp);
@@ -876,6 +910,42 @@ pylon_host *pylon_host_use_plan(pylon_imports *imp, const char *plan_path,
         return NULL;
     }
     return h;
+}
+
+/* ---- the stub linker (no plan) ------------------------------------------------------------ */
+
+static int stub_reply(pylon_caller *pc, uint32_t retptr, const char *call, const char *hint) {
+    if (!retarea(pc, retptr))
+        return pylon_caller_trap(pc, "%s: return area 0x%x is outside memory or not 4-aligned", call, retptr);
+    caller c = { 0 };
+    snprintf(c.name, sizeof c.name, "guest");
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: this host was started without a plan, so no capability can be "
+             "resolved; %s", call, hint ? hint : "give it a plan (--plan PLAN)");
+    return reply_error(&c, pc, retptr, PYLON_HOST_EXEC_CAPABILITY_DENIED, msg, strlen(msg), NULL, 0, false);
+}
+
+static int s_resolve(pylon_caller *pc, void *user, const pylon_val *args, pylon_val *res) {
+    return stub_reply(pc, (uint32_t)args[2].i32, "resolve", user);
+}
+
+static int s_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_val *res) {
+    return stub_reply(pc, (uint32_t)args[5].i32, "invoke", user);
+}
+
+static int s_drop(pylon_caller *pc, void *user, const pylon_val *args, pylon_val *res) {
+    return pylon_caller_trap(pc, "[resource-drop]instance: handle %d was never given out (no plan)",
+                             args[0].i32);
+}
+
+int pylon_host_add_stub_imports(pylon_imports *imp, const char *hint) {
+    /* The hint must outlive the imports: keep a copy for the process. */
+    char *h = hint ? strdup(hint) : NULL;
+    return pylon_imports_add_func(imp, LINKER, "resolve-by-id", "iii:", s_resolve, h) ||
+           pylon_imports_add_func(imp, LINKER, "resolve-by-digest", "iii:", s_resolve, h) ||
+           pylon_imports_add_func(imp, LINKER, "[method]instance.invoke", "iiiiii:", s_invoke, h) ||
+           pylon_imports_add_func(imp, LINKER, "[resource-drop]instance", "i:", s_drop, h)
+        ? -1 : 0;
 }
 
 void pylon_host_get_stats(const pylon_host *h, pylon_host_stats *out) { *out = h->stats; }

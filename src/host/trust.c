@@ -283,7 +283,7 @@ int pylon_trust_check(const pylon_trust *t, const pylon_digest *d, char *how, si
                        "point the plan at another build ('pylon plan set PLAN ID --digest ...')",
                        dg, t->dir);
     if (digest_in(t->allow, t->nallow, d)) {
-        if (how) snprintf(how, howcap, "allow-list");
+        if (how) snprintf(how, howcap, "the allow-list");
         return 0;
     }
     /* Signatures: sigs/<hex>/<key>.sig */
@@ -319,7 +319,7 @@ int pylon_trust_check(const pylon_trust *t, const pylon_digest *d, char *how, si
             if (read_sig(sp, sig) == 0 &&
                 crypto_sign_verify_detached(sig, (const unsigned char *)msg, mlen, k->pk) == 0) {
                 closedir(dp);
-                if (how) snprintf(how, howcap, "signed by %s", name);
+                if (how) snprintf(how, howcap, "the signature of key '%s'", name);
                 return 0;
             }
             snprintf(bad_key, sizeof bad_key, "%s", name);

@@ -219,8 +219,7 @@ static void classify(int host, wasi_fd *f) {
     }
     /* wasi-libc's isatty() is "a character device without seek/tell
      * rights", so those two rights tell the guest whether it has a terminal. */
-    f->tty = isatty(host);
-    if (f->tty) f->base &= ~(R_FD_SEEK | R_FD_TELL);
+    if (isatty(host)) f->base &= ~(R_FD_SEEK | R_FD_TELL);
 }
 
 void pylon_wasi_free(pylon_wasi *w) {

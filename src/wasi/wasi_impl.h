@@ -123,7 +123,6 @@ typedef struct wasi_fd {
     int host;                 /* host fd; -1 marks a free slot */
     uint8_t type;             /* FT_* */
     bool ro;                  /* beneath a read-only preopen: never write */
-    bool tty;                 /* a terminal (reported without seek/tell rights) */
     uint64_t base, inh;       /* rights */
     char *preopen;            /* guest name if this is a preopened directory */
     wasi_dirlist *dir;        /* fd_readdir snapshot, built lazily */
@@ -202,7 +201,8 @@ int wasi_errno(int host_errno);
  * with *e set to W_EBADF or W_ENOTCAPABLE. */
 wasi_fd *wasi_fd_get(struct pylon_wasi *w, uint32_t fd, uint64_t need, int *e);
 /* Puts host fd `host` in the lowest free guest slot; -1 when the table
- * cannot grow (the caller still owns `host` then). */
+ * cannot grow (the caller still owns `host` then).  The table may move:
+ * wasi_fd pointers taken before the call are stale after it. */
 int64_t wasi_fd_insert(struct pylon_wasi *w, int host, uint8_t type, uint64_t base,
                        uint64_t inh, bool ro);
 void wasi_fd_release(wasi_fd *f);    /* closes the host fd and frees the slot */

@@ -3,8 +3,11 @@
  * module with the compose:dynlink bridge of a plan, the way `pylon run
  * --plan` will run python.wasm (both go through pylon_host_use_plan).
  *
- *   dlrun [--home DIR] [--upstream URL] [--stats] [--dir HOST::GUEST]...
- *         --plan PLAN MODULE.wasm [ARGS...]
+ *   dlrun [--home DIR] [--upstream URL] [--stats] [--dir|--ro-dir HOST::GUEST]...
+ *         [--env NAME=VALUE]... (--plan PLAN | --no-plan) MODULE.wasm [ARGS...]
+ *
+ * --no-plan registers the stub linker (pylon_host_add_stub_imports): the
+ * guest links, and every resolve is refused.
  *
  * --stats prints the bridge's counters to stderr at the end
  * ("dynlink-stats: instantiations=N ..."), which is how the tests show that
@@ -12,6 +15,7 @@
  * or the stores are refused; 4 when the guest itself trapped.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,7 @@ static uint8_t *slurp(const char *path, size_t *len) {
 int main(int argc, char **argv) {
     pylon_host_paths paths = { 0 };
     const char *plan = NULL;
-    bool stats = false;
+    bool stats = false, no_plan = false;
     pylon_wasi_config *cfg = pylon_wasi_config_new();
     int i;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -44,18 +48,22 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--upstream") && i + 1 < argc) paths.upstream = argv[++i];
         else if (!strcmp(argv[i], "--plan") && i + 1 < argc) plan = argv[++i];
         else if (!strcmp(argv[i], "--stats")) stats = true;
-        else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--no-plan")) no_plan = true;
+        else if (!strcmp(argv[i], "--env") && i + 1 < argc) pylon_wasi_config_env(cfg, argv[++i]);
+        else if ((!strcmp(argv[i], "--dir") || !strcmp(argv[i], "--ro-dir")) && i + 1 < argc) {
+            bool ro = argv[i][2] == 'r';
             char *spec = strdup(argv[++i]), *sep = strstr(spec, "::");
             if (sep) *sep = 0;
-            pylon_wasi_config_dir(cfg, spec, sep ? sep + 2 : NULL, 0);
+            pylon_wasi_config_dir(cfg, spec, sep ? sep + 2 : NULL, ro ? PYLON_WASI_READONLY : 0);
             free(spec);
         } else {
             fprintf(stderr, "dlrun: unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    if (!plan || i >= argc) {
-        fprintf(stderr, "usage: dlrun [--home DIR] [--upstream URL] [--stats] --plan PLAN MODULE.wasm [ARGS...]\n");
+    if ((!plan && !no_plan) || i >= argc) {
+        fprintf(stderr, "usage: dlrun [--home DIR] [--upstream URL] [--stats] [--dir|--ro-dir HOST::GUEST]\n"
+                "             [--env NAME=VALUE] (--plan PLAN | --no-plan) MODULE.wasm [ARGS...]\n");
         return 2;
     }
     const char *module = argv[i];
@@ -73,12 +81,14 @@ int main(int argc, char **argv) {
     pylon_imports *imp = pylon_imports_new();
     pylon_wasi_add_imports(imp, w);
     pylon_host_error herr;
-    pylon_host *host = pylon_host_use_plan(imp, plan, &paths, &herr);
-    if (!host) {
+    pylon_host *host = NULL;
+    if (no_plan) pylon_host_add_stub_imports(imp, "dlrun: pass --plan PLAN");
+    else host = pylon_host_use_plan(imp, plan, &paths, &herr);
+    if (!host && !no_plan) {
         fprintf(stderr, "dlrun: %s (%s)\n", herr.message, pylon_host_code_name(herr.code));
         return 3;
     }
-    if (getenv("DLRUN_LOG")) pylon_host_set_log(host, stderr);
+    if (host && getenv("DLRUN_LOG")) pylon_host_set_log(host, stderr);
     pylon_trap trap;
     memset(&trap, 0, sizeof trap);
     pylon_instance *inst = pylon_instantiate(mod, imp, NULL, &err, &trap);
@@ -89,7 +99,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dlrun: %s trapped: %s\n", module, trap.message);
         code = 4;
     }
-    if (stats) {
+    if (stats && host) {
         pylon_host_stats s;
         pylon_host_get_stats(host, &s);
         fprintf(stderr, "dynlink-stats: resolves=%llu denied=%llu invokes=%llu invoke_errors=%llu "

@@ -1,5 +1,5 @@
 /* noexport.c — a module that is not a provider: it has memory and
- * cabi_realloc (the SDK's) but no compose:dynlink/endpoint export.
+ * cabi_realloc (the SDK's bump arena) but no compose:dynlink/endpoint export.
  * Resolving it must fail with exec-missing-export. */
 #include "dynlink.h"
 

@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-PYLON=$ROOT/build/pylon
+PYLON=${PYLON_BIN:-$ROOT/build/pylon}   # PYLON_BIN=build-san/pylon: the same under ASan/UBSan
 WASMDIR=$ROOT/build/wasi-tests
 KNOWN=$ROOT/tests/wasi/node-known-wrong.txt
 NODE=(node --no-turbo-fast-api-calls --no-warnings "$ROOT/tests/wasi/node-run.mjs")
@@ -21,9 +21,12 @@ pass=0; fail=0
 ok()  { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
-if ! make -s -j2 all wasi-tests >/dev/null; then
+buildlog=$(mktemp)
+if ! make -s -j2 all wasi-tests >"$buildlog" 2>&1; then
+  tail -20 "$buildlog"; rm -f "$buildlog"
   echo "the WASI test programs did not build (make wasi-tests)"; echo "RESULT 0 1"; exit 1
 fi
+rm -f "$buildlog"
 WORK=$(mktemp -d /tmp/pylon-wasi.XXXXXX)
 bgpids=()
 # WASI_KEEP=1 keeps the temp trees (outputs, stderr, exit codes) to look at.
@@ -50,8 +53,8 @@ layout() {
   case $name in escape_*) escape_layout "$t" ;; esac
 }
 
-# Ways out that the guest cannot make itself (symlinks pointing out, loops,
-# a hard link made by the host) placed in the sandbox by the host.
+# Ways out the guest cannot make itself (symlinks pointing out, chains,
+# loops, a magic /proc link), placed in the sandbox by the host.
 escape_layout() {
   local s=$1/sandbox
   mkdir -p "$s/sub/deeper" "$s/inside"
@@ -108,13 +111,16 @@ want() {   # whether the program name matches the command-line words
   return 1
 }
 
-run_guest() {   # runtime tree name [extra options...]
+run_guest() {   # runtime tree name [options... -- MODULE ARGS...]
   local rt=$1 t=$2 name=$3; shift 3
-  local opts=(--dir "$t/sandbox::/sandbox" --ro-dir "$t/ro::/ro"
-              --env WT_A=alpha --env WT_EMPTY= --env WT_EQ=a=b --argv0 "$name" "$@")
+  local opts=(--dir "$t/sandbox::/sandbox" --ro-dir "$t/ro::/ro")
+  if [ $# -eq 0 ]; then
+    set -- --env WT_A=alpha --env WT_EMPTY= --env WT_EQ=a=b --argv0 "$name" -- \
+      "$WASMDIR/$name.wasm" arg1 "two words" ""
+  fi
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
   local cmd=("$PYLON" wasm run); [ "$rt" = node ] && cmd=("${NODE[@]}")
-  (cd "$t" && timeout 60 "${cmd[@]}" "${opts[@]}" "$WASMDIR/$name.wasm" arg1 "two words" "" \
-     <"$t/stdin.txt" >"$t/out" 2>"$t/err")
+  (cd "$t" && timeout 60 "${cmd[@]}" "${opts[@]}" "$@" <"$t/stdin.txt" >"$t/out" 2>"$t/err")
   echo $? >"$t/rc"
 }
 
@@ -132,6 +138,9 @@ start_flipper() {
   echo $!
 }
 
+# Exit codes other than 0 that a program gives on purpose.
+declare -A want_rc=([proc]=7)
+
 diff_one() {
   local name=$1 tp=$WORK/$name.pylon tn=$WORK/$name.node extra=()
   layout "$tp" "$name"; layout "$tn" "$name"
@@ -141,11 +150,10 @@ diff_one() {
   run_guest pylon "$tp" "$name"
   [ -n "$flip" ] && { kill "$flip" 2>/dev/null; wait "$flip" 2>/dev/null; }
   local problems=()
-  [ "$(cat "$tp/rc")" = 0 ] || [ -n "${known["$name/exit"]:-}" ] || [[ $name == proc* ]] ||
-    problems+=("pylon exit $(cat "$tp/rc")")
+  [ "$(cat "$tp/rc")" = "${want_rc[$name]:-0}" ] || problems+=("pylon exit $(cat "$tp/rc")")
   grep -q ': FAIL' "$tp/out" && problems+=("own checks failed under pylon: $(grep -c ': FAIL' "$tp/out")")
   grep -q 'ESCAPED' "$tp/out" && problems+=("ESCAPED under pylon")
-  grep -q '^done: ' "$tp/out" || [[ $name == proc* ]] || problems+=("pylon output incomplete")
+  grep -q '^done: ' "$tp/out" || problems+=("pylon output incomplete")
   [ "$(fingerprint "$tp")" = "$before_p" ] || problems+=("outside/ or ro/ changed under pylon")
 
   if [ -z "${known["$name/-"]:-}" ]; then
@@ -184,6 +192,31 @@ for src in tests/wasi/*.c; do
   want "$name" "$@" || continue
   diff_one "$name"
 done
+
+# ---- CPython's os layer, when python.wasm has been built ---------------------
+PYDIR=$ROOT/build/python
+if want python_os "$@"; then
+  if [ -f "$PYDIR/python.wasm" ] && [ -d "$PYDIR/lib" ]; then
+    py=(--ro-dir "$PYDIR/lib::/usr/lib" --env PYTHONHOME=/usr --argv0 python --
+        "$PYDIR/python.wasm" /ro/python_os.py x "y z")
+    for rt in pylon node; do
+      t=$WORK/python_os.$rt; layout "$t" python_os
+      cp tests/wasi/python_os.py "$t/ro/"
+      [ $rt = pylon ] && before=$(fingerprint "$t")
+      run_guest $rt "$t" python_os "${py[@]}"
+    done
+    tp=$WORK/python_os.pylon tn=$WORK/python_os.node
+    if [ "$(cat "$tp/rc")" = 5 ] && [ "$(cat "$tn/rc")" = 5 ] && [ "$(fingerprint "$tp")" = "$before" ] &&
+       diff <(filter python_os <"$tp/out") <(filter python_os <"$tn/out") >"$WORK/python_os.diff"; then
+      ok "python_os: python.wasm's os layer agrees with Node ($(grep -c . "$tp/out") lines)"
+    else
+      bad "python_os: exit pylon $(cat "$tp/rc") node $(cat "$tn/rc") (want 5)"
+      sed 's/^/     /' "$WORK/python_os.diff" | head -30; sed 's/^/     stderr: /' "$tp/err" | head
+    fi
+  else
+    echo "skip python_os: build/python/python.wasm is not built (guest/python/build.sh)"
+  fi
+fi
 
 # ---- the CLI itself (Pylon only) --------------------------------------------
 if want cli "$@"; then
