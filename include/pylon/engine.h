@@ -122,7 +122,11 @@ typedef enum pylon_externkind {
 typedef struct pylon_importdesc {
     const char *module, *name;
     pylon_externkind kind;
-    const char *signature; /* for functions, in the string form above */
+    const char *signature;   /* functions: the string form above */
+    pylon_valtype type;      /* tables: element type; globals: value type */
+    int mutable_;            /* globals */
+    uint32_t min, max;       /* tables (elements) and memories (pages); */
+    int has_max;             /* max is meaningful only when has_max */
 } pylon_importdesc;
 
 typedef struct pylon_exportdesc {

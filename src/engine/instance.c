@@ -70,6 +70,23 @@ int pylon_module_import(const pylon_module *pm, uint32_t i, pylon_importdesc *ou
     out->name = im->name;
     out->kind = im->kind;
     out->signature = im->kind == PYLON_EXTERN_FUNC ? m->types[im->u.typeidx].sig : NULL;
+    out->type = 0;
+    out->mutable_ = 0;
+    out->min = out->max = 0;
+    out->has_max = 0;
+    if (im->kind == PYLON_EXTERN_TABLE) {
+        out->type = (pylon_valtype)im->u.table.elem;
+        out->min = im->u.table.lim.min;
+        out->max = im->u.table.lim.max;
+        out->has_max = im->u.table.lim.has_max;
+    } else if (im->kind == PYLON_EXTERN_MEMORY) {
+        out->min = im->u.mem.min;
+        out->max = im->u.mem.max;
+        out->has_max = im->u.mem.has_max;
+    } else if (im->kind == PYLON_EXTERN_GLOBAL) {
+        out->type = (pylon_valtype)im->u.global.type;
+        out->mutable_ = im->u.global.mut;
+    }
     return 0;
 }
 

@@ -43,6 +43,7 @@ chmod +x "$SHADOW/guest/python/build.sh"
 # Reuse the shared build's downloads: same pins, same digests (checked again).
 if [ -d "$ROOT/build/python/dl" ] && [ ! -d "$OUT/dl" ]; then cp -r "$ROOT/build/python/dl" "$OUT/dl"; fi
 PYLON_PYTHON_BUILD_DIR=$OUT "$SHADOW/guest/python/build.sh" "$@"
-wasm-objdump -x -j Import "$OUT/python.wasm" | grep -q 'compose:dynlink/linker@0.1.0' ||
+imports=$(wasm-objdump -x -j Import "$OUT/python.wasm")   # (not piped into grep -q: pipefail + SIGPIPE)
+grep -q 'compose:dynlink/linker@0.1.0' <<<"$imports" ||
   { echo "python-caps: $OUT/python.wasm does not import the linker" >&2; exit 1; }
 echo "python-caps: $OUT/python.wasm has _crc32c_dynlink_cap"

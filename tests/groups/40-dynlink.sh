@@ -12,7 +12,10 @@
 #   5. upstream stores: a directory and an HTTP server on 127.0.0.1
 #   6. swapping the crc32c provider by editing the plan only
 #   7. CLI behaviour (--help, usage errors, gc, audit tampering)
-#   8. the boundary bench in --quick mode (results checked, not timed)
+#   8. Python: tests/dynlink/test_crc32c.py in a python.wasm that has the
+#      extension (skipped, with a note, when there is none yet)
+#   9. the unit tests and the guest suite again under ASan + UBSan
+#  10. the boundary bench in --quick mode (results checked, not timed)
 # Ends with "RESULT <passed> <failed>".
 #   tests/groups/40-dynlink.sh          everything
 #   DL_KEEP=1 tests/groups/40-dynlink.sh  keep the temp home to look at
@@ -229,7 +232,51 @@ sed -i '5s/"seq":5,/"seq":5, /' "$log"      # one byte added: still JSON, no lon
 "$PYLON" trust audit verify >/dev/null 2>"$WORK/e"; [ $? = 1 ] && grep -q 'TAMPERED.*audit.log:5:' "$WORK/e" \
   && ok "trust audit verify names the tampered line" || { bad "audit tamper"; cat "$WORK/e"; }
 
-# ---- 8. the bench, checked not timed ------------------------------------------------------------
+# ---- 8. Python: the extension and the facade in python.wasm ---------------------------------
+# Runs when a python.wasm with _crc32c_dynlink_cap exists: the shared one
+# once guest/python/ builds it in, else the private one of
+# tests/dynlink/python-caps.sh (docs/dynlink.md, "Python").
+PYW=
+for cand in "$B/python/python.wasm" "$B/python-caps/python.wasm"; do
+  if [ -f "$cand" ] && grep -q 'compose:dynlink/linker' <<<"$(wasm-objdump -x -j Import "$cand" 2>/dev/null)"; then
+    PYW=$cand; break
+  fi
+done
+if [ -n "$PYW" ]; then
+  pyrun() {   # PLAN-OPTION... -- python args
+    timeout 300 "$DLRUN" "$@" >"$WORK/out" 2>"$WORK/err"
+  }
+  PYOPTS=(--ro-dir "$(dirname "$PYW")/lib::/usr/lib" --ro-dir "$ROOT/caps/crc32c/python::/caps"
+          --ro-dir "$ROOT/tests/dynlink::/t" --env PYTHONHOME=/usr --env PYTHONPATH=/caps
+          --env PYTHONDONTWRITEBYTECODE=1)
+  "$PYLON" plan set "$PLAN" crc32c --methods crc32c,extend,info >/dev/null
+  pyrun --plan "$PLAN" "${PYOPTS[@]}" "$PYW" /t/test_crc32c.py slice8
+  tally "python (${PYW#"$ROOT"/})" "$WORK/out" $?
+  grep -aq '^done: ' "$WORK/out" || { bad "python: the test did not finish"; tail -5 "$WORK/err"; }
+  pyrun --no-plan "${PYOPTS[@]}" "$PYW" -c 'import crc32c'
+  grep -q "ImportError: the crc32c cap is not available: exec-capability-denied.*--plan" "$WORK/err" \
+    && ok "python without a plan: import crc32c says to pass --plan" || { bad "python without a plan"; tail -3 "$WORK/err"; }
+else
+  echo "     (python: no python.wasm with _crc32c_dynlink_cap yet; tests/dynlink/python-caps.sh builds one)"
+fi
+
+# ---- 9. the host code under ASan + UBSan ----------------------------------------------------------
+if make SAN=1 -s -j2 build-san/dynlink/dlrun build-san/dynlink/unit >"$WORK/san.log" 2>&1; then
+  export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  "$ROOT/build-san/dynlink/unit" >"$WORK/out" 2>&1 && ! grep -q 'Sanitizer' "$WORK/out" \
+    && ok "unit tests under ASan+UBSan" || { bad "unit tests under ASan+UBSan"; grep -A5 Sanitizer "$WORK/out" | head; }
+  "$PYLON" plan set-digest "$PLAN" crc32c "$CAPS/table.wasm" >/dev/null 2>&1
+  timeout 300 "$ROOT/build-san/dynlink/dlrun" --plan "$PLAN" "$GUEST" suite "${TABLE#sha256:}" >"$WORK/out" 2>"$WORK/err"
+  rc=$?
+  [ $rc = 0 ] && ! grep -q 'Sanitizer' "$WORK/err" && grep -aq '^done: 0 failures' "$WORK/out" \
+    && ok "the guest suite under ASan+UBSan (bridge, hostile providers)" \
+    || { bad "suite under ASan+UBSan (rc $rc)"; grep -A8 Sanitizer "$WORK/err" | head -20; grep -a '^FAIL' "$WORK/out" | head; }
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+else
+  bad "make SAN=1 of the dynlink tools"; tail -5 "$WORK/san.log"
+fi
+
+# ---- 10. the bench, checked not timed ------------------------------------------------------------
 if timeout 300 "$B/dynlink/dynlink_bench" --quick --dir "$B/dynlink" --caps "$CAPS" >"$WORK/bench" 2>&1; then
   ok "dynlink_bench --quick (crc values agree: dynlink, direct, native)"
 else
