@@ -28,7 +28,7 @@
 #define PL_INTERNAL_OPS(X) \
     X(unreachable) X(copy) X(const32) X(const64) \
     X(br) X(br_loop) X(br_if) X(br_unless) X(br_if_loop) X(br_unless_loop) \
-    X(br_table) X(ret) \
+    X(br_table) X(ret) X(br1) X(ret1) \
     X(call_local) X(call_import) X(call_indirect) \
     X(select) X(global_get) X(global_set) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) \

@@ -410,9 +410,36 @@ static bool check_top(comp *c, uint32_t n, const pl_valtype *types) {
 /* Moves the top `n` values to slots [to, to+n) (stack slots, or frame
  * slots from 0 for a return).  Sources are materialised first when n > 1
  * so that no copy reads a slot an earlier copy wrote. */
+/* For a branch carrying one value: true (with *src) when exactly one copy
+ * to `to` is still needed after trying to retarget its producer, so the
+ * branch can do the copy itself (br1 / ret1) and save a dispatch. */
+static bool single_move(comp *c, uint32_t n, uint32_t to, bool to_stack, opnd *src) {
+    if (!emitting(c) || n != 1) return false;
+    uint32_t base = c->h - 1;
+    opnd o = c->stk[base];
+    if (o.where == W_STACK && c->last_dst != NO_POS && c->cells[c->last_dst] == stack_slot(c, base))
+        return false; /* move_top retargets the producer: no copy at all */
+    bool in_place = to_stack ? (o.where == W_STACK && stack_slot(c, base) == to)
+                             : (o.where == W_LOCAL && o.idx == to);
+    if (in_place) return false;
+    *src = o;
+    return true;
+}
+
 static void move_top(comp *c, uint32_t n, uint32_t to, bool to_stack) {
     if (!emitting(c) || n == 0) return;
     uint32_t base = c->h - n;
+    if (n == 1 && c->stk[base].where == W_STACK && c->last_dst != NO_POS &&
+        c->cells[c->last_dst] == stack_slot(c, base)) {
+        /* The instruction just emitted produced the value: let it write
+         * straight into the target (nothing runs between it and the
+         * branch, and the branch discards whatever the target slot held). */
+        if (to_stack && to == stack_slot(c, base)) return;
+        c->cells[c->last_dst] = to;
+        if (!to_stack) unfix(c, c->last_dst);
+        label(c);
+        return;
+    }
     if (n > 1) materialize_range(c, base, c->h);
     for (uint32_t i = 0; i < n; i++) {
         opnd o = c->stk[base + i];
@@ -427,6 +454,13 @@ static void move_top(comp *c, uint32_t n, uint32_t to, bool to_stack) {
 }
 
 static void emit_return(comp *c) {
+    opnd src;
+    if (single_move(c, c->type->nresults, 0, false, &src)) {
+        op(c, PL_OP_ret1);
+        slot(c, src, c->h - 1);
+        label(c);
+        return;
+    }
     move_top(c, c->type->nresults, 0, false);
     if (emitting(c)) { op(c, PL_OP_ret); label(c); }
 }
@@ -456,6 +490,15 @@ static uint32_t loop_cost(comp *c, const ctl *t) {
 /* Emits an unconditional branch to `t` with its values already checked. */
 static void emit_br(comp *c, ctl *t) {
     if (t->kind == C_FUNC) { emit_return(c); return; }
+    opnd src;
+    if (t->kind != C_LOOP && single_move(c, label_arity(t), label_slot(c, t), true, &src)) {
+        op(c, PL_OP_br1);
+        stack_cell(c, label_slot(c, t));
+        slot(c, src, c->h - 1);
+        jump_fwd(c, &t->patches);
+        label(c);
+        return;
+    }
     move_top(c, label_arity(t), label_slot(c, t), true);
     if (!emitting(c)) return;
     if (t->kind == C_LOOP) {
@@ -720,7 +763,13 @@ static bool compile_body(comp *c) {
                     INVALID("type mismatch: if without else must leave its params unchanged");
             }
             if (t->kind == C_FUNC) {
-                if (emitting(c)) {
+                /* fall-through return; branches to the function's label
+                 * have already placed their results and land on the ret */
+                opnd src;
+                if (single_move(c, t->nresults, 0, false, &src)) {
+                    op(c, PL_OP_ret1);
+                    slot(c, src, c->h - 1);
+                } else if (emitting(c)) {
                     move_top(c, t->nresults, 0, false);
                 }
                 if (t->live) {

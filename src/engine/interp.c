@@ -398,6 +398,12 @@ L_ret: {
     else RELOAD_MEMORY(); /* the callee may have grown it */
     NEXT();
 }
+L_br1:
+    SL(0) = SL(1);
+    JUMP(2); NEXT();
+L_ret1:
+    fp[0] = SL(0);
+    goto L_ret;
 L_call_local: {
     const pl_code *callee = codes[OP(0)];
     pylon_val *nfp = fp + OP(1);
