@@ -50,6 +50,14 @@ typedef union pylon_val {
  * result letters.  i=i32 I=i64 f=f32 F=f64 r=funcref e=externref.
  * "iiii:i" takes four i32 and returns one; ":" takes and returns nothing. */
 
+/* "i32", "funcref", ...; "?" for a byte that is no value type. */
+const char *pylon_valtype_name(pylon_valtype t);
+/* The signature letter of a type ('v' for v128, which no signature may
+ * use); 0 for a byte that is no value type. */
+char pylon_valtype_letter(pylon_valtype t);
+/* The inverse: the type a letter stands for, 0 if none. */
+pylon_valtype pylon_letter_valtype(char c);
+
 /* ---- errors and traps -------------------------------------------------- */
 
 typedef enum pylon_error_kind {

@@ -167,8 +167,9 @@ void pylon_plan_free(pylon_plan *p);
 int pylon_plan_validate(const pylon_plan *p, pylon_host_error *err);
 
 pylon_plan_cap *pylon_plan_find(const pylon_plan *p, const char *id);
-/* Adds a cap with default limits, all methods off; -1 if the id is taken or
- * not a valid id. */
+/* Adds a cap with default limits and no methods allowed; NULL (and err) if
+ * the id is taken or not a valid id.  The pointer is valid until the next
+ * add. */
 pylon_plan_cap *pylon_plan_add_cap(pylon_plan *p, const char *id, pylon_host_error *err);
 /* Whether the guest (self == NULL) or provider `self` may resolve `id`. */
 bool pylon_plan_may_resolve(const pylon_plan *p, const pylon_plan_cap *self, const char *id);

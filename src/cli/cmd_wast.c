@@ -335,31 +335,7 @@ static char type_letter(const char *t) {
     return 0;
 }
 
-static const char *letter_type(char c) {
-    switch (c) {
-    case 'i': return "i32";
-    case 'I': return "i64";
-    case 'f': return "f32";
-    case 'F': return "f64";
-    case 'r': return "funcref";
-    case 'e': return "externref";
-    case 'v': return "v128";
-    }
-    return "?";
-}
 
-static char valtype_letter(pylon_valtype t) {
-    switch (t) {
-    case PYLON_I32: return 'i';
-    case PYLON_I64: return 'I';
-    case PYLON_F32: return 'f';
-    case PYLON_F64: return 'F';
-    case PYLON_FUNCREF: return 'r';
-    case PYLON_EXTERNREF: return 'e';
-    case PYLON_V128: return 'v';
-    }
-    return '?';
-}
 
 /* wast2json writes numbers as unsigned decimal strings of their bits. */
 static bool parse_u64(const char *s, uint64_t *out) {
@@ -434,7 +410,7 @@ static const char *fmt_val(char letter, pylon_val v, char *buf, size_t cap) {
         else if (b <= 1u << 20) snprintf(buf, cap, "externref:%" PRIu64, b - 1);
         else snprintf(buf, cap, "externref:%p", v.ref);
         break;
-    default: snprintf(buf, cap, "%s:?", letter_type(letter)); break;
+    default: snprintf(buf, cap, "%s:?", pylon_valtype_name(pylon_letter_valtype(letter))); break;
     }
     return buf;
 }
@@ -522,10 +498,10 @@ static bool expected_matches(const expected *e, char letter, pylon_val v) {
 
 static const char *fmt_expected(const expected *e, char *buf, size_t cap) {
     switch (e->how) {
-    case EX_ANY: snprintf(buf, cap, "%s:any", letter_type(e->letter)); break;
-    case EX_NONNULL: snprintf(buf, cap, "%s:non-null", letter_type(e->letter)); break;
-    case EX_NAN_CANONICAL: snprintf(buf, cap, "%s:nan:canonical", letter_type(e->letter)); break;
-    case EX_NAN_ARITHMETIC: snprintf(buf, cap, "%s:nan:arithmetic", letter_type(e->letter)); break;
+    case EX_ANY: snprintf(buf, cap, "%s:any", pylon_valtype_name(pylon_letter_valtype(e->letter))); break;
+    case EX_NONNULL: snprintf(buf, cap, "%s:non-null", pylon_valtype_name(pylon_letter_valtype(e->letter))); break;
+    case EX_NAN_CANONICAL: snprintf(buf, cap, "%s:nan:canonical", pylon_valtype_name(pylon_letter_valtype(e->letter))); break;
+    case EX_NAN_ARITHMETIC: snprintf(buf, cap, "%s:nan:arithmetic", pylon_valtype_name(pylon_letter_valtype(e->letter))); break;
     case EX_BITS: fmt_val(e->letter, bits_val(e->letter, e->bits), buf, cap); break;
     }
     return buf;
@@ -618,7 +594,7 @@ static act_status run_action(wast *w, const pl_json *action, action_out *out) {
         out->vals = calloc(1, sizeof *out->vals);
         if (!out->vals) { snprintf(out->msg, sizeof out->msg, "out of memory"); return ACT_ERROR; }
         out->n = 1;
-        out->letters[0] = valtype_letter(pylon_global_type(g));
+        out->letters[0] = pylon_valtype_letter(pylon_global_type(g));
         out->vals[0] = pylon_global_get(g);
         return ACT_OK;
     }
@@ -659,7 +635,7 @@ static act_status run_action(wast *w, const pl_json *action, action_out *out) {
         }
         if (letter != sig[i]) {
             snprintf(out->msg, sizeof out->msg, "argument %zu is %s but \"%s\" (%s) takes %s", i + 1,
-                     letter_type(letter), field, sig, letter_type(sig[i]));
+                     pylon_valtype_name(pylon_letter_valtype(letter)), field, sig, pylon_valtype_name(pylon_letter_valtype(sig[i])));
             free(argv);
             return ACT_ERROR;
         }

@@ -114,18 +114,6 @@ static bool fail(comp *c, pylon_error_kind kind, const char *fmt, ...) {
 #define MALFORMED(...) return fail(c, PYLON_ERR_MALFORMED, __VA_ARGS__)
 #define CHECK(x) do { if (!(x)) return false; } while (0)
 
-static const char *tname(uint8_t t) {
-    switch (t) {
-    case PYLON_I32: return "i32";
-    case PYLON_I64: return "i64";
-    case PYLON_F32: return "f32";
-    case PYLON_F64: return "f64";
-    case PYLON_FUNCREF: return "funcref";
-    case PYLON_EXTERNREF: return "externref";
-    case PYLON_V128: return "v128";
-    default: return "unknown";
-    }
-}
 
 static bool is_ref(uint8_t t) { return t == PYLON_FUNCREF || t == PYLON_EXTERNREF; }
 
@@ -262,12 +250,12 @@ static bool pop(comp *c, uint8_t expect, opnd *out) {
     ctl *t = &c->ctls[c->nctl - 1];
     if (c->h == t->height) {
         if (t->unreachable) { *out = (opnd){T_UNKNOWN, W_STACK, 0}; return true; }
-        if (expect) INVALID("type mismatch: expected %s but nothing on the stack", tname(expect));
+        if (expect) INVALID("type mismatch: expected %s but nothing on the stack", pylon_valtype_name(expect));
         INVALID("type mismatch: expected a value but nothing on the stack");
     }
     opnd o = c->stk[--c->h];
     if (expect && o.type && o.type != expect)
-        INVALID("type mismatch: expected %s, found %s", tname(expect), tname(o.type));
+        INVALID("type mismatch: expected %s, found %s", pylon_valtype_name(expect), pylon_valtype_name(o.type));
     *out = o;
     return true;
 }
@@ -402,7 +390,7 @@ static bool check_top(comp *c, uint32_t n, const pl_valtype *types) {
         }
         uint8_t have = c->stk[c->h - 1 - depth].type;
         if (have && have != types[i])
-            INVALID("type mismatch: expected %s, found %s", tname(types[i]), tname(have));
+            INVALID("type mismatch: expected %s, found %s", pylon_valtype_name(types[i]), pylon_valtype_name(have));
     }
     return true;
 }
@@ -925,7 +913,7 @@ static bool compile_body(comp *c) {
             uint32_t ti, tab;
             CHECK(read_idx(c, &ti, m->ntypes, "type"));
             CHECK(read_idx(c, &tab, m->ntables, "table"));
-            if (m->tables[tab].elem != PYLON_FUNCREF) INVALID("type mismatch: call_indirect on a table of %s", tname(m->tables[tab].elem));
+            if (m->tables[tab].elem != PYLON_FUNCREF) INVALID("type mismatch: call_indirect on a table of %s", pylon_valtype_name(m->tables[tab].elem));
             CHECK(pop(c, PYLON_I32, &x));
             const pl_functype *ft = &m->types[ti];
             /* the index sits above the args; keep it readable after the
@@ -970,7 +958,7 @@ static bool compile_body(comp *c) {
             if (b == 0x1b) {
                 if (is_ref(a.type) || is_ref(bb.type)) INVALID("type mismatch: select without type on references");
                 if (a.type && bb.type && a.type != bb.type)
-                    INVALID("type mismatch: select operands %s and %s", tname(a.type), tname(bb.type));
+                    INVALID("type mismatch: select operands %s and %s", pylon_valtype_name(a.type), pylon_valtype_name(bb.type));
                 t = a.type ? a.type : bb.type;
             }
             CHECK(push(c, t));
@@ -1107,7 +1095,7 @@ static bool compile_body(comp *c) {
         }
         case 0xd1: /* ref.is_null */ {
             CHECK(pop(c, T_UNKNOWN, &x));
-            if (x.type && !is_ref(x.type)) INVALID("type mismatch: ref.is_null on %s", tname(x.type));
+            if (x.type && !is_ref(x.type)) INVALID("type mismatch: ref.is_null on %s", pylon_valtype_name(x.type));
             CHECK(push(c, PYLON_I32));
             if (emitting(c)) { op(c, PL_OP_ref_is_null); dst(c, c->h - 1); slot(c, x, c->h - 1); }
             break;
@@ -1160,7 +1148,7 @@ static bool compile_body(comp *c) {
             uint32_t e, t;
             CHECK(read_idx(c, &e, m->nelems, "elem segment"));
             CHECK(read_idx(c, &t, m->ntables, "table"));
-            if (m->elems[e].type != m->tables[t].elem) INVALID("type mismatch: table.init of %s into a table of %s", tname(m->elems[e].type), tname(m->tables[t].elem));
+            if (m->elems[e].type != m->tables[t].elem) INVALID("type mismatch: table.init of %s into a table of %s", pylon_valtype_name(m->elems[e].type), pylon_valtype_name(m->tables[t].elem));
             opnd n, s, dd;
             CHECK(pop(c, PYLON_I32, &n)); CHECK(pop(c, PYLON_I32, &s)); CHECK(pop(c, PYLON_I32, &dd));
             if (emitting(c)) {
@@ -1179,7 +1167,7 @@ static bool compile_body(comp *c) {
             uint32_t td, ts;
             CHECK(read_idx(c, &td, m->ntables, "table"));
             CHECK(read_idx(c, &ts, m->ntables, "table"));
-            if (m->tables[td].elem != m->tables[ts].elem) INVALID("type mismatch: table.copy between %s and %s tables", tname(m->tables[td].elem), tname(m->tables[ts].elem));
+            if (m->tables[td].elem != m->tables[ts].elem) INVALID("type mismatch: table.copy between %s and %s tables", pylon_valtype_name(m->tables[td].elem), pylon_valtype_name(m->tables[ts].elem));
             opnd n, s, dd;
             CHECK(pop(c, PYLON_I32, &n)); CHECK(pop(c, PYLON_I32, &s)); CHECK(pop(c, PYLON_I32, &dd));
             if (emitting(c)) {

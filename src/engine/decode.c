@@ -305,32 +305,6 @@ static bool pl_room(pl_dec *d, void *arrp, uint32_t *cap, uint64_t need,
 
 /* ---- types, names, limits ---------------------------------------------------- */
 
-static const char *pl_typename(pl_valtype t)
-{
-    switch (t) {
-    case PYLON_I32: return "i32";
-    case PYLON_I64: return "i64";
-    case PYLON_F32: return "f32";
-    case PYLON_F64: return "f64";
-    case PYLON_V128: return "v128";
-    case PYLON_FUNCREF: return "funcref";
-    case PYLON_EXTERNREF: return "externref";
-    }
-    return "?";
-}
-
-static char pl_sigchar(pl_valtype t)
-{
-    switch (t) {
-    case PYLON_I32: return 'i';
-    case PYLON_I64: return 'I';
-    case PYLON_F32: return 'f';
-    case PYLON_F64: return 'F';
-    case PYLON_FUNCREF: return 'r';
-    case PYLON_EXTERNREF: return 'e';
-    }
-    return '?';
-}
 
 /* Type bytes are really one-byte signed LEB128s in the spec, hence the
  * "integer representation too long" for a continuation bit. */
@@ -697,7 +671,7 @@ static bool pl_const_rd(pl_dec *d, pl_reader *r, pl_valtype want, pl_constexpr *
     }
     if (ninstr == 0)
         pl_invalid(d, start, "type mismatch (empty %s, expected %s)", what,
-                   pl_typename(want));
+                   pylon_valtype_name(want));
     else if (ninstr > 1)
         pl_invalid(d, start, "type mismatch (%s has %u instructions, expected one)",
                    what, ninstr);
@@ -705,7 +679,7 @@ static bool pl_const_rd(pl_dec *d, pl_reader *r, pl_valtype want, pl_constexpr *
         pl_invalid(d, start, "unknown function %u", out->index);
     else if (out->type != want)
         pl_invalid(d, start, "type mismatch (%s is %s, expected %s)", what,
-                   pl_typename(out->type), pl_typename(want));
+                   pylon_valtype_name(out->type), pylon_valtype_name(want));
     return true;
 }
 
@@ -808,10 +782,10 @@ static bool pl_sec_type(pl_dec *d, pl_reader *r)
             return pl_nomem(d, at);
         char *s = ft->sig;
         for (uint32_t k = 0; k < np; k++)
-            *s++ = pl_sigchar(ft->params[k]);
+            *s++ = pylon_valtype_letter(ft->params[k]);
         *s++ = ':';
         for (uint32_t k = 0; k < nr; k++)
-            *s++ = pl_sigchar(ft->results[k]);
+            *s++ = pylon_valtype_letter(ft->results[k]);
         *s = 0;
     }
     return true;
@@ -1138,8 +1112,8 @@ static bool pl_sec_elem(pl_dec *d, pl_reader *r)
                 pl_invalid(d, at, "unknown table %u", e->table);
             else if (m->tables[e->table].elem != e->type)
                 pl_invalid(d, at, "type mismatch (%s element segment for table %u of %s)",
-                           pl_typename(e->type), e->table,
-                           pl_typename(m->tables[e->table].elem));
+                           pylon_valtype_name(e->type), e->table,
+                           pylon_valtype_name(m->tables[e->table].elem));
         }
         uint32_t cnt, cap = 0;
         if (!pl_count(d, r, &cnt, "element count"))

@@ -103,16 +103,28 @@ int pylon_module_export(const pylon_module *pm, uint32_t i, pylon_exportdesc *ou
 
 /* ---- signatures --------------------------------------------------------------- */
 
-static pl_valtype letter_type(char ch) {
-    switch (ch) {
-    case 'i': return PYLON_I32;
-    case 'I': return PYLON_I64;
-    case 'f': return PYLON_F32;
-    case 'F': return PYLON_F64;
-    case 'r': return PYLON_FUNCREF;
-    case 'e': return PYLON_EXTERNREF;
-    default: return 0;
-    }
+static const struct { pylon_valtype t; char letter; const char *name; } valtypes[] = {
+    {PYLON_I32, 'i', "i32"}, {PYLON_I64, 'I', "i64"}, {PYLON_F32, 'f', "f32"},
+    {PYLON_F64, 'F', "f64"}, {PYLON_FUNCREF, 'r', "funcref"},
+    {PYLON_EXTERNREF, 'e', "externref"}, {PYLON_V128, 'v', "v128"},
+};
+
+const char *pylon_valtype_name(pylon_valtype t) {
+    for (size_t i = 0; i < sizeof valtypes / sizeof valtypes[0]; i++)
+        if (valtypes[i].t == t) return valtypes[i].name;
+    return "?";
+}
+
+char pylon_valtype_letter(pylon_valtype t) {
+    for (size_t i = 0; i < sizeof valtypes / sizeof valtypes[0]; i++)
+        if (valtypes[i].t == t) return valtypes[i].letter;
+    return 0;
+}
+
+pylon_valtype pylon_letter_valtype(char c) {
+    for (size_t i = 0; i < sizeof valtypes / sizeof valtypes[0]; i++)
+        if (c && valtypes[i].letter == c) return valtypes[i].t;
+    return 0;
 }
 
 /* Counts params/results of "ii:I"; -1 if malformed. */
@@ -120,7 +132,7 @@ static int parse_sig(const char *sig, uint32_t *np, uint32_t *nr) {
     const char *colon = strchr(sig, ':');
     if (!colon) return -1;
     for (const char *p = sig; *p; p++)
-        if (p != colon && !letter_type(*p)) return -1;
+        if (p != colon && (!pylon_letter_valtype(*p) || *p == 'v')) return -1; /* no SIMD */
     *np = (uint32_t)(colon - sig);
     *nr = (uint32_t)strlen(colon + 1);
     return 0;

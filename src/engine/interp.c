@@ -245,6 +245,8 @@ int pl_interp_call(pl_exec *ex, pylon_func *entry, pylon_val *fp, pylon_trap *tr
 
     pylon_trap_kind tk = PYLON_TRAP_NONE;
     const char *tmsg = NULL;
+    pylon_func *callee;      /* call_func's operands */
+    pylon_val *nfp;
     uint64_t taddr = 0, tlen = 0;
     bool trap_filled = false;
 
@@ -414,12 +416,23 @@ L_call_local: {
     CHARGE(1);
     NEXT();
 }
-L_call_import: {
-    pylon_func *callee = funcs[OP(0)];
-    pylon_val *nfp = fp + OP(1);
+L_call_import:
+    callee = funcs[OP(0)];
+    nfp = fp + OP(1);
     ip += 4;
     goto call_func;
-call_func:
+L_call_indirect: {
+    pylon_table *t = inst->tables[OP(0)];
+    uint32_t i = (uint32_t)SL(3).i32;
+    if (UNLIKELY(i >= t->size)) TRAP(TABLE_OOB, "undefined element: table index out of bounds");
+    callee = t->elems[i].ref;
+    if (UNLIKELY(!callee)) TRAP(INDIRECT_NULL, "uninitialized element");
+    if (UNLIKELY(callee->sig != inst->type_sigs[OP(1)])) TRAP(INDIRECT_TYPE, "indirect call type mismatch");
+    nfp = fp + OP(2);
+    ip += 6;
+    goto call_func;
+}
+call_func: /* callee and nfp set, ip at the instruction after the call */
     if (callee->is_host) {
         ex->sp = fp + code->frame_size;
         ex->nest++;
@@ -429,48 +442,16 @@ call_func:
         if (rc != 0) { trap_filled = true; goto trap_out; }
         RELOAD_MEMORY();
         NEXT();
-    }
-    const pl_code *cc = callee->code;
-    ENTER_FRAME(cc, nfp);
-    pl_frame *f = &ex->frames[ex->nframes++];
-    f->ip = ip; f->fp = fp; f->code = code; f->inst = inst;
-    fp = nfp; code = cc; ip = cc->cells;
-    if (callee->inst != inst) SWITCH_INSTANCE(callee->inst);
-    CHARGE(1);
-    NEXT();
-}
-L_call_indirect: {
-    pylon_table *t = inst->tables[OP(0)];
-    uint32_t i = (uint32_t)SL(3).i32;
-    if (UNLIKELY(i >= t->size)) TRAP(TABLE_OOB, "undefined element: table index out of bounds");
-    pylon_func *callee = t->elems[i].ref;
-    if (UNLIKELY(!callee)) TRAP(INDIRECT_NULL, "uninitialized element");
-    if (UNLIKELY(callee->sig != inst->type_sigs[OP(1)])) TRAP(INDIRECT_TYPE, "indirect call type mismatch");
-    pylon_val *nfp = fp + OP(2);
-    ip += 6;
-    /* same path as a direct call to an imported function */
-    {
-        pylon_func *cf = callee;
-        if (cf->is_host) {
-            ex->sp = fp + code->frame_size;
-            ex->nest++;
-            int rc = ex->nest > MAX_NEST ? (pl_trap_set(trap, PYLON_TRAP_STACK_EXHAUSTED, "call stack exhausted (host re-entry)"), -1)
-                                         : pl_call_host(ex, cf, inst, nfp, trap);
-            ex->nest--;
-            if (rc != 0) { trap_filled = true; goto trap_out; }
-            RELOAD_MEMORY();
-            NEXT();
-        }
-        const pl_code *cc = cf->code;
+    } else {
+        const pl_code *cc = callee->code;
         ENTER_FRAME(cc, nfp);
         pl_frame *f = &ex->frames[ex->nframes++];
         f->ip = ip; f->fp = fp; f->code = code; f->inst = inst;
         fp = nfp; code = cc; ip = cc->cells;
-        if (cf->inst != inst) SWITCH_INSTANCE(cf->inst);
+        if (callee->inst != inst) SWITCH_INSTANCE(callee->inst);
         CHARGE(1);
         NEXT();
     }
-}
 
     /* ---- parametric and variables ---- */
 L_select:

@@ -738,6 +738,21 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
             memcpy(pylon_memory_ptr(cmem(c, pc), gctx, pr.ctx_len),
                    pylon_memory_ptr(p->mem, pr.ctx_ptr, pr.ctx_len), pr.ctx_len);
     }
+    /* The caller's cabi_realloc may have grown (moved) its memory. */
+    method = pylon_memory_ptr(cmem(c, pc), m_ptr, m_len);
+    if (pr.is_err) {
+        /* A provider's own error is a failed invoke too: audit it (the
+         * message as far as it is short, it is the provider's text). */
+        char msg[400];
+        size_t n = pr.len < sizeof msg - 1 ? pr.len : sizeof msg - 1;
+        memcpy(msg, pylon_memory_ptr(p->mem, pr.ptr, pr.len), n);
+        msg[n] = 0;
+        h->stats.invoke_errors++;
+        pylon_audit_entry ae = { .event = "invoke", .caller = caller_label(c), .cap = p->cap->id,
+                                 .digest = &p->cap->digest, .method = mname_of(method, m_len, mname),
+                                 .outcome = "error", .code = pr.code, .message = msg };
+        audit(h, &ae);
+    }
     bool post_trapped = false;
     if (p->post_fn) {
         during = "cabi_post_...#handle";
