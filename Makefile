@@ -30,7 +30,7 @@ endif
 CFLAGS    := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
              -ffp-contract=off -fno-strict-aliasing -Iinclude -Isrc $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS   := $(SANFLAGS) $(EXTRA_LDFLAGS)
-LDLIBS    := -lm -lpthread -lsodium -lcurl $(EXTRA_LDLIBS)
+LDLIBS    := -lm -lpthread -ldl -lsodium -lcurl $(EXTRA_LDLIBS)
 
 LIB_SRCS  := $(sort $(wildcard src/engine/*.c src/wasi/*.c src/host/*.c src/util/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))

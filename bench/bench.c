@@ -77,7 +77,8 @@ static struct {
     const char *dir;
     double timeout_s;   /* 0: no watchdog */
     clockid_t clock;
-} opt = {0, 0.5, 3, NULL, 0, 0, NULL, 60.0, CLOCK_PROCESS_CPUTIME_ID};
+    int aot;            /* --aot: run the AOT tier instead of the interpreter */
+} opt = {0, 0.5, 3, NULL, 0, 0, NULL, 60.0, CLOCK_PROCESS_CPUTIME_ID, 0};
 
 static double now_s(void) {
     struct timespec ts;
@@ -223,7 +224,18 @@ static int engine_open(const workload *w, engine_wl *e, char *why, size_t cap) {
     }
     pylon_error err;
     memset(&err, 0, sizeof err);
-    pylon_module *m = pylon_module_load(bytes, len, &err);
+    pylon_module *m;
+    if (opt.aot) {
+        /* the artifact lives beside the module; (re)built when missing or
+         * built from other bytes (the load refuses those) */
+        char so[1100];
+        snprintf(so, sizeof so, "%s/%s.aot.so", opt.dir, w->name);
+        m = pylon_module_load_aot(bytes, len, so, &err);
+        if (!m && pylon_aot_compile(bytes, len, so, &err) == 0)
+            m = pylon_module_load_aot(bytes, len, so, &err);
+    } else {
+        m = pylon_module_load(bytes, len, &err);
+    }
     free(bytes);
     if (!m) {
         snprintf(why, cap, "pylon_module_load(%s): error kind %d at offset 0x%zx: %s", path,
@@ -419,7 +431,7 @@ static int run_timed(const workload *w, engine_wl *e, double *ratio) {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: bench [--quick] [--only NAME,...] [--n N] [--target-ms MS] [--reps N]\n"
-            "             [--timeout S] [--wall] [--dir DIR] [--list]\n"
+            "             [--timeout S] [--wall] [--aot] [--dir DIR] [--list]\n"
             "  --quick       small n, one run per side, checksums only (no timing)\n"
             "  --only        run only these workloads\n"
             "  --n N         use this n for every workload instead of calibrating (0: only\n"
@@ -428,6 +440,8 @@ static void usage(FILE *f) {
             "  --reps N      runs per side, best one counts (default 3)\n"
             "  --timeout S   interrupt an engine call after S seconds, 0 = never (default 60)\n"
             "  --wall        measure elapsed time instead of process CPU time\n"
+            "  --aot         run the AOT tier (wasm2c + clang-19) instead of the interpreter;\n"
+            "                artifacts are built next to the modules on first use\n"
             "  --dir DIR     where the .wasm modules are (default: next to this program)\n"
             "  --list        print the workload names and exit\n");
 }
@@ -439,6 +453,8 @@ static int parse_args(int argc, char **argv) {
         char *end;
         if (!strcmp(a, "--quick")) {
             opt.quick = 1;
+        } else if (!strcmp(a, "--aot")) {
+            opt.aot = 1;
         } else if (!strcmp(a, "--wall")) {
             opt.clock = CLOCK_MONOTONIC;
         } else if (!strcmp(a, "--list")) {

@@ -17,6 +17,11 @@
  *
  *   dynlink_bench [--dir BUILD/dynlink] [--caps BUILD/caps/crc32c]
  *                 [--target-ms 300] [--reps 3] [--quick] [--only rt|crc]
+ *                 [--python build/python-caps/python.wasm [--root .]]
+ *
+ * With --python (a python.wasm that has _crc32c_dynlink_cap), it also runs
+ * tests/dynlink/test_crc32c.py --bench in it, against the same host: the
+ * cap from Python vs CRC-32C in pure Python.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,17 +34,21 @@
 
 #include "pylon/engine.h"
 #include "pylon/host.h"
+#include "pylon/wasi.h"
 
 uint32_t crc32c_table_extend(uint32_t crc, const uint8_t *p, size_t n);
 void crc32c_table_init(void);
 uint32_t crc32c_slice8_extend(uint32_t crc, const uint8_t *p, size_t n);
 void crc32c_slice8_init(void);
+uint32_t crc32c_wide16_extend(uint32_t crc, const uint8_t *p, size_t n);
+void crc32c_wide16_init(void);
 
 static const char *dl_dir = "build/dynlink", *caps_dir = "build/caps/crc32c";
 static double target_ms = 300;
 static int reps = 3;
 static bool quick;
 static const char *only = "";   /* "", "rt" or "crc" */
+static const char *python_wasm, *root = ".";
 
 static double now_s(void) {
     struct timespec ts;
@@ -223,6 +232,52 @@ static void native_loop(void *c, uint32_t n) {
 
 /* ---- main --------------------------------------------------------------------------------- */
 
+/* ---- python.wasm: the cap from Python ------------------------------------------------- */
+
+static void run_python(pylon_host *host) {
+    char lib[4096], caps[4096], tests[4096];
+    snprintf(lib, sizeof lib, "%s/lib", python_wasm);
+    char *slash = strrchr(lib, '/');
+    *slash = 0;
+    slash = strrchr(lib, '/');
+    if (slash) strcpy(slash, "/lib"); else strcpy(lib, "lib");
+    snprintf(caps, sizeof caps, "%s/caps/crc32c/python", root);
+    snprintf(tests, sizeof tests, "%s/tests/dynlink", root);
+    pylon_wasi_config *cfg = pylon_wasi_config_new();
+    const char *args[] = { "python", "/t/test_crc32c.py", "--bench" };
+    for (int i = 0; i < 3; i++) pylon_wasi_config_arg(cfg, args[i]);
+    pylon_wasi_config_env(cfg, "PYTHONHOME=/usr");
+    pylon_wasi_config_env(cfg, "PYTHONPATH=/caps");
+    pylon_wasi_config_env(cfg, "PYTHONDONTWRITEBYTECODE=1");
+    pylon_wasi_config_dir(cfg, lib, "/usr/lib", PYLON_WASI_READONLY);
+    pylon_wasi_config_dir(cfg, caps, "/caps", PYLON_WASI_READONLY);
+    pylon_wasi_config_dir(cfg, tests, "/t", PYLON_WASI_READONLY);
+    pylon_error err;
+    pylon_wasi *w = pylon_wasi_new(cfg, &err);
+    if (!w) die("python: %s", err.message);
+    size_t len;
+    uint8_t *bytes = slurp(python_wasm, &len);
+    pylon_module *m = pylon_module_load(bytes, len, &err);
+    free(bytes);
+    if (!m) die("python.wasm: %s", err.message);
+    pylon_imports *imp = pylon_imports_new();
+    pylon_wasi_add_imports(imp, w);
+    pylon_host_add_imports(host, imp, "python");
+    pylon_trap trap;
+    pylon_instance *inst = pylon_instantiate(m, imp, NULL, &err, &trap);
+    if (!inst) die("python.wasm: %s", err.message);
+    printf("\n");
+    fflush(stdout);
+    int code = 0;
+    if (pylon_wasi_start(inst, &code, &trap) != 0) die("python.wasm trapped: %s", trap.message);
+    if (code) fprintf(stderr, "dynlink_bench: the Python bench exited with %d\n", code);
+    pylon_instance_free(inst);
+    pylon_imports_free(imp);
+    pylon_module_free(m);
+    pylon_wasi_free(w);
+    pylon_wasi_config_free(cfg);
+}
+
 static pylon_digest add_blob(pylon_blobstore *bs, pylon_trust *t, const char *path) {
     size_t len;
     uint8_t *b = slurp(path, &len);
@@ -251,9 +306,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) quick = true;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--python") && i + 1 < argc) python_wasm = argv[++i];
+        else if (!strcmp(argv[i], "--root") && i + 1 < argc) root = argv[++i];
         else {
             fprintf(stderr, "usage: dynlink_bench [--dir BUILD/dynlink] [--caps BUILD/caps/crc32c] "
-                    "[--target-ms MS] [--reps N] [--quick] [--only rt|crc]\n");
+                    "[--target-ms MS] [--reps N] [--quick] [--only rt|crc]\n"
+                    "                     [--python PYTHON.wasm [--root REPO]]\n");
             return 2;
         }
     }
@@ -273,11 +331,15 @@ int main(int argc, char **argv) {
     pylon_digest table = add_blob(bs, t, path);
     snprintf(path, sizeof path, "%s/slice8.wasm", caps_dir);
     pylon_digest slice8 = add_blob(bs, t, path);
+    snprintf(path, sizeof path, "%s/wide16.wasm", caps_dir);
+    pylon_digest wide16 = add_blob(bs, t, path);
     pylon_plan *plan = pylon_plan_new("bench-plan");
     add_cap(plan, "echo", &echo, PYLON_PLAN_DEFAULT_TIMEOUT_MS);
     add_cap(plan, "echo-nowatchdog", &echo, 0);
     add_cap(plan, "crc-table", &table, PYLON_PLAN_DEFAULT_TIMEOUT_MS);
     add_cap(plan, "crc-slice8", &slice8, PYLON_PLAN_DEFAULT_TIMEOUT_MS);
+    add_cap(plan, "crc-wide16", &wide16, PYLON_PLAN_DEFAULT_TIMEOUT_MS);
+    add_cap(plan, "crc32c", &wide16, PYLON_PLAN_DEFAULT_TIMEOUT_MS);   /* what the Python facade resolves */
     const char *star = "*";
     pylon_plan_set_list(&plan->guest_resolve, &plan->nguest_resolve, &star, 1);
     pylon_host *host = pylon_host_new(plan, &paths, &e);
@@ -303,10 +365,13 @@ int main(int argc, char **argv) {
 
     uint32_t h_echo = resolve("echo"), h_nowd = resolve("echo-nowatchdog");
     uint32_t h_table = resolve("crc-table"), h_slice8 = resolve("crc-slice8");
+    uint32_t h_wide16 = resolve("crc-wide16");
 
-    printf("## invoke round trip (echo: the payload goes in and comes back)\n\n");
-    printf("| payload | round trip | payload throughput (each way) | without the time-limit watchdog |\n");
-    printf("|---:|---:|---:|---:|\n");
+    if (strcmp(only, "crc")) {
+        printf("## invoke round trip (echo: the payload goes in and comes back)\n\n");
+        printf("| payload | round trip | payload throughput (each way) | without the time-limit watchdog |\n");
+        printf("|---:|---:|---:|---:|\n");
+    }
     static const uint32_t sizes[] = { 0, 64, 4096, 1u << 20 };
     static const char *const labels[] = { "0 B", "64 B", "4 KiB", "1 MiB" };
     uint8_t *data = malloc(1u << 20);
@@ -325,16 +390,21 @@ int main(int argc, char **argv) {
     /* CRC-32C of 1 MiB. */
     crc32c_table_init();
     crc32c_slice8_init();
+    crc32c_wide16_init();
     uint32_t want = crc32c_table_extend(0, data, 1u << 20);
-    if (crc32c_slice8_extend(0, data, 1u << 20) != want) die("%s", "native slice8 disagrees with table");
-    printf("\n## CRC-32C of a 1 MiB buffer\n\n");
-    printf("| provider | through dynlink | engine alone (host calls the provider directly) | native C (clang -O2) |\n");
-    printf("|---|---:|---:|---:|\n");
+    if (crc32c_slice8_extend(0, data, 1u << 20) != want || crc32c_wide16_extend(0, data, 1u << 20) != want)
+        die("%s", "native slice8 or wide16 disagrees with table");
+    if (strcmp(only, "rt")) {
+        printf("\n## CRC-32C of a 1 MiB buffer\n\n");
+        printf("| provider | through dynlink | engine alone (host calls the provider directly) | native C (clang -O2) |\n");
+        printf("|---|---:|---:|---:|\n");
+    }
     struct { const char *name; uint32_t h; const char *wasm; uint32_t (*fn)(uint32_t, const uint8_t *, size_t); } rows[] = {
         { "table (1 byte per step)", h_table, "table.wasm", crc32c_table_extend },
-        { "slice8 (8 bytes per step)", h_slice8, "slice8.wasm", crc32c_slice8_extend },
+        { "slice8 (8 bytes per step, 8 lookups)", h_slice8, "slice8.wasm", crc32c_slice8_extend },
+        { "wide16 (8 bytes per step, 4 lookups)", h_wide16, "wide16.wasm", crc32c_wide16_extend },
     };
-    for (int r = 0; r < 2 && strcmp(only, "rt"); r++) {
+    for (int r = 0; r < 3 && strcmp(only, "rt"); r++) {
         stage("crc32c", data, 1u << 20);
         uint32_t got = invoke_u32(rows[r].h, "crc32c", 1u << 20);
         if (got != want) {
@@ -356,6 +426,8 @@ int main(int argc, char **argv) {
     }
     printf("\n(crc values checked equal: dynlink, direct and native; wall clock, best of %d)\n",
            quick ? 1 : reps);
+    fflush(stdout);
+    if (python_wasm && !quick) run_python(host);
 
     pylon_host_stats st;
     pylon_host_get_stats(host, &st);

@@ -3,7 +3,7 @@
 # The host code itself (src/host/*.c) is part of libpylon.a like any other.
 #
 #   make dynlink        everything below
-#   make caps           build/caps/crc32c/{table,slice8}.wasm
+#   make caps           build/caps/crc32c/{table,slice8,wide16}.wasm
 #   make dynlink-bench  build and run the boundary benchmark (docs/dynlink.md)
 #
 # Providers are bare wasm32 reactors (-nostdlib, --no-entry): they need no
@@ -22,7 +22,8 @@ SDK_HDRS      := guest/sdk/dynlink.h
 # variables are not defined yet where prerequisites are expanded.
 DL_WASI_MADE  := $(BUILD)/wasi-sysroot/.made
 
-CRC32C_PROVIDERS := $(BUILD)/caps/crc32c/table.wasm $(BUILD)/caps/crc32c/slice8.wasm
+CRC32C_PROVIDERS := $(BUILD)/caps/crc32c/table.wasm $(BUILD)/caps/crc32c/slice8.wasm \
+                    $(BUILD)/caps/crc32c/wide16.wasm
 DL_FIXTURES   := $(patsubst tests/dynlink/%.c,$(DL_DIR)/fixtures/%.wasm,\
                    $(filter-out tests/dynlink/guest.c tests/dynlink/dlrun.c tests/dynlink/unit.c,\
                    $(wildcard tests/dynlink/*.c)))
@@ -99,13 +100,17 @@ $(DL_DIR)/bench_guest.wasm: $(DL_DIR)/bench_guest.o $(DL_DIR)/sdk-bump.o
 $(DL_DIR)/native/%.o: caps/crc32c/providers/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) -O2 -Wall -c $< -o $@
-$(DL_DIR)/dynlink_bench: bench/dynlink_bench.c $(DL_DIR)/native/table.o $(DL_DIR)/native/slice8.o \
-                         $(BUILD)/libpylon.a include/pylon/host.h
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DL_DIR)/native/table.o $(DL_DIR)/native/slice8.o \
-	  $(BUILD)/libpylon.a $(LDLIBS)
+DL_NATIVE_CRC := $(DL_DIR)/native/table.o $(DL_DIR)/native/slice8.o $(DL_DIR)/native/wide16.o
+$(DL_DIR)/dynlink_bench: bench/dynlink_bench.c $(DL_NATIVE_CRC) $(BUILD)/libpylon.a include/pylon/host.h
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DL_NATIVE_CRC) $(BUILD)/libpylon.a $(LDLIBS)
 
+# With a python.wasm that has the crc32c extension (the shared one, or the
+# private one of tests/dynlink/python-caps.sh), the Python rows run too.
+DL_PYTHON = $(firstword $(foreach w,$(BUILD)/python/python.wasm $(BUILD)/python-caps/python.wasm,\
+              $(shell wasm-objdump -x -j Import $(w) 2>/dev/null | grep -q compose:dynlink && echo $(w))))
 dynlink-bench: dynlink
-	$(DL_DIR)/dynlink_bench --dir $(DL_DIR) --caps $(BUILD)/caps/crc32c $(DYNLINK_BENCH_ARGS)
+	$(DL_DIR)/dynlink_bench --dir $(DL_DIR) --caps $(BUILD)/caps/crc32c \
+	  $(if $(DL_PYTHON),--python $(DL_PYTHON) --root .) $(DYNLINK_BENCH_ARGS)
 
 .SECONDARY: $(DL_DIR)/sdk-provider.o $(DL_DIR)/sdk-bump.o $(DL_FIXTURES:.wasm=.o) \
             $(CRC32C_PROVIDERS:.wasm=.o)

@@ -6,12 +6,16 @@
 # Usage: guest/python/build.sh [--force] [--jobs N]
 #   --force   ignore the stamps and rebuild everything from the sources
 #   --jobs N  parallel compile jobs (default 2, or $PYLON_JOBS)
+# $PYLON_PYTHON_BUILD_DIR overrides the output directory (default build/python).
 #
 # Results, under build/python/ of the repository (see guest/python/README.md):
 #   python.wasm          the interpreter; exports _start, memory, cabi_realloc
 #   lib/python3.11/      the stdlib, trimmed, .pyc precompiled (unchecked-hash);
 #                        mount it read-only at /usr/lib/python3.11 (the
 #                        compiled-in prefix is /usr; PYTHONHOME=/usr)
+#   testlib/test/        CPython's regression suite (Lib/test of the same
+#                        source), .pyc precompiled; NOT part of the stdlib:
+#                        mount it only to run the tests (docs/python.md)
 #   python.wasm.txt      what was built: pins, sizes, imports, wasm features
 #   logs/                the verbose output of every step
 #
@@ -45,8 +49,8 @@ STAMP_PKGS=(python3.11 clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm
 
 # Code generation: the WebAssembly MVP plus sign-extension operators, nothing
 # else (no reference-types encodings, no bulk memory, no SIMD): what our engine
-# and wasm2c both accept.  -O2 rather than CPython's -O3: smaller, and the
-# engines do their own optimisation.
+# and wasm2c both accept.  -O2 rather than CPython's usual -O3, for smaller
+# code (the speed difference under our engines has not been measured).
 WASM_CPU_FLAGS="-mcpu=mvp -msign-ext"
 WASM_OPT="-DNDEBUG -fwrapv -O2"
 # Features the finished python.wasm may use beyond the MVP (step 8 checks),
@@ -58,6 +62,10 @@ declare -A WABT_DISABLE=(
   [multivalue]=--disable-multi-value [bulk-memory]=--disable-bulk-memory
   [reference-types]=--disable-reference-types
 )
+
+# What python.wasm must export (step 9 checks): the WASI entry point and
+# memory, the canonical-ABI allocator, and the hook for Ctrl-C.
+REQUIRED_EXPORTS=(_start memory cabi_realloc PyErr_SetInterrupt)
 
 # Stdlib parts that cannot work under WASI, or are only tests and tools; they
 # are left out of lib/python3.11 (paths relative to it).
@@ -91,7 +99,8 @@ OBJ=$OUT/obj
 STAMP=$OUT/.stamp                   # everything (python.wasm + stdlib + checks)
 STAMP_CONFIGURED=$OUT/.stamp-configured
 STAMP_STDLIB=$OUT/.stamp-stdlib
-NSTEPS=8
+STAMP_TESTLIB=$OUT/.stamp-testlib
+NSTEPS=9
 
 FORCE=0
 JOBS=${PYLON_JOBS:-2}
@@ -200,11 +209,12 @@ if ! flock -n 9; then
   flock 9
 fi
 if [ $FORCE -eq 0 ] && stamp_is "$STAMP" "$(key_full)" &&
-   [ -f "$OUT/python.wasm" ] && [ -f "$OUT/lib/python$PY_XY/os.py" ]; then
+   [ -f "$OUT/python.wasm" ] && [ -f "$OUT/lib/python$PY_XY/os.py" ] &&
+   [ -f "$OUT/testlib/test/libregrtest/main.py" ]; then
   say "python.wasm is up to date (${OUT#"$ROOT"/}/python.wasm, stdlib in ${OUT#"$ROOT"/}/lib/python$PY_XY)"
   exit 0
 fi
-if [ $FORCE -eq 1 ]; then rm -f "$STAMP" "$STAMP_CONFIGURED" "$STAMP_STDLIB"; fi
+if [ $FORCE -eq 1 ]; then rm -f "$STAMP" "$STAMP_CONFIGURED" "$STAMP_STDLIB" "$STAMP_TESTLIB"; fi
 mkdir -p "$OUT" "$LOGS" "$DL" "$OBJ"
 rm -f "$STAMP"
 echo "=== $(date '+%F %T') build.sh $ARGS" >>"$LOGS/timings.txt"
@@ -348,7 +358,7 @@ step "fetching and unpacking Debian's sources (apt-get source, dpkg-source -x)"
 if [ $CONFIGURED -eq 1 ]; then
   skip "sources in ${SRCS#"$ROOT"/}"
 else
-  rm -f "$STAMP_CONFIGURED" "$STAMP_STDLIB"
+  rm -f "$STAMP_CONFIGURED" "$STAMP_STDLIB" "$STAMP_TESTLIB"
   mkdir -p "$SRCS"
   run_logged 3-sources fetch_and_unpack "$PY_SRC_PKG" "$PY_SRC_VERSION" "$PY_SRC_DSC_SHA256" "$PY_SRC"
   run_logged 3-sources fetch_and_unpack "$ZLIB_SRC_PKG" "$ZLIB_SRC_VERSION" "$ZLIB_SRC_DSC_SHA256" "$ZLIB_SRC"
@@ -438,7 +448,12 @@ compile_cpython() {
   # LDFLAGS_NODIST is CPython's make-time hook for extra link flags of the
   # interpreter; it is not recorded in sysconfig.  Our own _start replaces
   # wasi-libc's crt1-command.o (see crt_command.c for why).
-  make -j"$JOBS" all LDFLAGS_NODIST="-nostartfiles $OBJ/crt_command.o $OBJ/cabi_realloc.o -Wl,--export=cabi_realloc"
+  # PyErr_SetInterrupt is exported so that the host can turn Ctrl-C into
+  # KeyboardInterrupt: WASI delivers no signals, so `pylon run` calls it
+  # from its SIGINT handling (src/cli/cmd_run.c) and Python raises at its
+  # next eval-loop check, exactly as after a native SIGINT.
+  make -j"$JOBS" all LDFLAGS_NODIST="-nostartfiles $OBJ/crt_command.o $OBJ/cabi_realloc.o \
+    -Wl,--export=cabi_realloc -Wl,--export=PyErr_SetInterrupt"
   cp python.wasm "$OUT/python.wasm.tmp"
   mv "$OUT/python.wasm.tmp" "$OUT/python.wasm"
 }
@@ -481,7 +496,42 @@ else
   echo "$KEY_BASE" >"$STAMP_STDLIB"
 fi
 
-# ------------------------------------------------------- 8. checks ----
+# ------------------------------------------------------ 8. testlib ----
+# CPython's regression suite, for `pylon run -m test` (tests/groups/30-python.sh,
+# docs/python.md).  It lives beside the stdlib, not in it: a program run
+# under Pylon never sees it unless it is mounted (`pylon run --path
+# build/python/testlib ...`).  It comes from the very source tree the stdlib
+# and python.wasm were built from, so the tests match the interpreter.
+# Everything of Lib/test goes in, data files included (many tests read
+# files next to themselves).  The few files that are deliberately not valid
+# Python (the pattern upstream's `make install` skips too) get no .pyc.
+TESTLIB_NO_PYC='bad_coding|badsyntax|lib2to3/tests/data'
+assemble_testlib() {
+  local stage=$OUT/testlib.new
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  cp -a "$PY_SRC/Lib/test" "$stage/test"
+  find "$stage" -name __pycache__ -type d -prune -exec rm -rf {} +
+  # The same unchecked-hash .pyc as the stdlib: the mount is read-only, so
+  # without them every test module would be compiled at every run (seconds
+  # each under an interpreter) and its cache write would fail.  The
+  # recorded file name does not matter: the importer fixes co_filename to
+  # wherever the module is found.
+  PYTHONHASHSEED=0 "$BUILD_PYTHON" -m compileall -q -f -j "$JOBS" \
+    --invalidation-mode unchecked-hash -x "$TESTLIB_NO_PYC" "$stage"
+  test -f "$stage/test/libregrtest/__pycache__/main.cpython-${PY_XY/./}.pyc"
+  rm -rf "${OUT:?}/testlib"
+  mv "$stage" "$OUT/testlib"
+}
+step "assembling the test library (Lib/test, precompile .pyc; not part of the stdlib)"
+if stamp_is "$STAMP_TESTLIB" "$KEY_BASE" && [ -f "$OUT/testlib/test/libregrtest/main.py" ]; then
+  skip "${OUT#"$ROOT"/}/testlib"
+else
+  run_logged 8-testlib assemble_testlib
+  echo "$KEY_BASE" >"$STAMP_TESTLIB"
+fi
+
+# ------------------------------------------------------- 9. checks ----
 # Reads the custom section target_features of a wasm file: "+name" for each
 # feature some input object was compiled with.
 target_features() {
@@ -517,7 +567,7 @@ check_python_wasm() {
   local exports imports
   exports=$(wasm-objdump -x -j Export "$w" | sed -n 's/.* -> "\(.*\)"$/\1/p')
   echo "exports: $(echo $exports)"
-  for e in _start memory cabi_realloc; do
+  for e in "${REQUIRED_EXPORTS[@]}"; do
     grep -qx "$e" <<<"$exports" || { echo "python.wasm does not export $e" >&2; exit 1; }
   done
   # no export may be one of wasm-ld's command wrappers (ctors+f+dtors)
@@ -583,6 +633,7 @@ cpu flags:    $WASM_CPU_FLAGS
 guest paths:  sys.prefix $GUEST_PREFIX, stdlib $GUEST_PREFIX/lib/python$PY_XY (PYTHONHOME=$GUEST_PREFIX)
 python.wasm:  $wasm_bytes bytes
 stdlib:       $lib_bytes bytes in lib/python$PY_XY ($npy .py, $npyc .pyc)
+testlib:      $(du -sb "$OUT/testlib" | cut -f1) bytes in testlib/test (regression suite, not shipped)
 imports:      $(wc -l <"$OUT/python.wasm.imports") from wasi_snapshot_preview1 (list: python.wasm.imports)
 exports:      $(wasm-objdump -x -j Export "$OUT/python.wasm" | sed -n 's/.* -> "\(.*\)"$/\1/p' | paste -sd' ')
 features:     MVP + ${ALLOWED_FEATURES[*]} (validated); target_features section: $feats
@@ -591,13 +642,13 @@ EOF
 }
 
 step "checking python.wasm (exports, imports, wasm features) and running it"
-run_logged 8-check check_python_wasm
+run_logged 9-check check_python_wasm
 if command -v node >/dev/null; then
-  run_logged 8-check smoke_test
+  run_logged 9-check smoke_test
 else
   say "      node not found: skipping the smoke test under node:wasi"
 fi
-run_logged 8-check write_summary
+run_logged 9-check write_summary
 say "      $(grep -E '^(python.wasm|stdlib|imports): ' "$OUT/python.wasm.txt" | tr -s ' ' | paste -sd';' | sed 's/;/;  /g')"
 step_end() { echo "[$STEP/$NSTEPS] $(elapsed "$STEP_T0") $STEP_NAME" >>"$LOGS/timings.txt"; }
 step_end

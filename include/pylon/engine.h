@@ -259,6 +259,22 @@ const char *pylon_func_signature(const pylon_func *f);
 int pylon_call(pylon_func *f, const pylon_val *args, size_t nargs,
                pylon_val *results, size_t nresults, pylon_trap *trap);
 
+/* ---- the AOT tier ------------------------------------------------------------ */
+
+/* Compiles a module to native code (wasm2c + clang-19) into the shared
+ * object `out_path`.  Slow (CPython: about 1.5 minutes); the result is a
+ * cache for these exact bytes.  PYLON_ERR_UNSUPPORTED for modules the tier
+ * cannot take (tables crossing the module boundary, references in
+ * signatures): run those on the interpreter. */
+int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pylon_error *err);
+/* Where the artifact for these bytes lives in the cache:
+ * $PYLON_CACHE_DIR (default ~/.cache/pylon)/aot/<sha256>-<toolchain>.so */
+int pylon_aot_cache_path(const uint8_t *wasm, size_t len, char *out, size_t cap);
+/* Like pylon_module_load, running the module's code from `artifact`; the
+ * artifact is refused unless it was built from exactly these bytes. */
+pylon_module *pylon_module_load_aot(const uint8_t *wasm, size_t len, const char *artifact, pylon_error *err);
+int pylon_module_is_aot(const pylon_module *m);
+
 /* ---- memory ---------------------------------------------------------------- */
 
 #define PYLON_PAGE_SIZE 65536u

@@ -19,6 +19,7 @@
     X(run,  "run Python in the sandbox (pylon run script.py | -c CODE | -m MOD)") \
     X(wasm, "run a WASI command module (pylon wasm run MODULE.wasm [args])") \
     X(wast, "run a WebAssembly spec script (pylon wast FILE.wast)") \
+    X(aot,  "compile a module to native code ahead of time (pylon aot compile M.wasm)") \
     X(demo, "the built-in default job (what the README's first command runs)") \
     X(blob, "the content-addressed store of cap providers (add, ls, verify, gc)") \
     X(plan, "plans: which cap id is which provider, and the policy (create, add, show)") \

@@ -51,6 +51,7 @@ pylon_module *pylon_module_load(const uint8_t *bytes, size_t len, pylon_error *e
 
 static void module_unref(pl_module *m) {
     if (!m || --m->refcount > 0) return;
+    pl_aot_unload(m);
     uint32_t n = m->nfuncs - m->nfunc_imports;
     for (uint32_t i = 0; m->code && i < n; i++) pl_code_free(m->code[i]);
     free(m->code);
@@ -148,6 +149,7 @@ pylon_func *pylon_func_new_host(const char *signature, pylon_host_fn fn, void *u
     if (!f) return NULL;
     f->refcount = 1;
     f->is_host = true;
+    f->native = true;
     f->sig = pl_sig_intern(signature);
     f->nparams = np;
     f->nresults = nr;
@@ -566,6 +568,15 @@ pylon_instance *pylon_instantiate(pylon_module *pm, const pylon_imports *imp,
         if (!inst->globals[i]) goto nomem;
     }
 
+    /* AOT: the artifact applies the segments and runs the start function */
+    if (m->aot) {
+        if (pl_aot_instantiate(inst, trap) != 0) {
+            set_error(err, PYLON_ERR_UNINSTANTIABLE, "instantiation trapped: %s", trap->message);
+            goto fail;
+        }
+        return inst;
+    }
+
     /* 3. segments: evaluate every element segment, then apply active ones */
     for (uint32_t i = 0; i < m->nelems; i++) {
         const pl_elem *e = &m->elems[i];
@@ -657,6 +668,7 @@ static bool adopt_into_tables(pylon_instance *inst) {
 void pylon_instance_free(pylon_instance *inst) {
     if (!inst || --inst->refcount > 0) return;
     if (inst->table_weak && adopt_into_tables(inst)) return;
+    pl_aot_instance_free(inst);
     pl_module *m = inst->module;
     for (uint32_t i = 0; i < m->nfunc_imports && inst->funcs; i++) {
         pylon_func *f = inst->funcs[i];
@@ -767,7 +779,7 @@ int pylon_call(pylon_func *f, const pylon_val *args, size_t nargs,
     uint32_t saved_limit = ex->frame_limit;
     int rc;
     ex->nest++;
-    if (f->is_host) {
+    if (f->native) {
         rc = pl_call_host(ex, f, NULL, base, trap);
     } else {
         uint64_t lim = (uint64_t)ex->nframes + f->inst->max_call_depth;

@@ -113,6 +113,7 @@ int64_t pl_memory_grow(pylon_memory *m, uint32_t delta) {
     if (nsize > m->reserved) return -1;
     if (mprotect(m->data + m->size, nsize - m->size, PROT_READ | PROT_WRITE) != 0) return -1;
     m->size = nsize;
+    m->size32 = nsize > UINT32_MAX ? UINT32_MAX : (uint32_t)nsize;
     m->pages = old + delta;
     return old;
 }
@@ -133,6 +134,7 @@ int64_t pl_table_grow(pylon_table *t, uint32_t delta, pylon_val init) {
 
 int pl_call_host(pl_exec *ex, pylon_func *f, pylon_instance *caller,
                  pylon_val *slots, pylon_trap *trap) {
+    if (f->aot_call) return pl_aot_call(f, slots, trap);
     pylon_val small[16], *results = small;
     if (f->nresults > 16) {
         results = calloc(f->nresults, sizeof(pylon_val));
@@ -433,7 +435,7 @@ L_call_indirect: {
     goto call_func;
 }
 call_func: /* callee and nfp set, ip at the instruction after the call */
-    if (callee->is_host) {
+    if (callee->native) {
         ex->sp = fp + code->frame_size;
         ex->nest++;
         int rc = ex->nest > MAX_NEST ? (pl_trap_set(trap, PYLON_TRAP_STACK_EXHAUSTED, "call stack exhausted (host re-entry)"), -1)

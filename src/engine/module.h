@@ -150,6 +150,8 @@ typedef struct pl_module {
     /* From the "name" custom section; NULL entries when absent. */
     char **func_names;        /* nfuncs entries, or NULL if no names */
 
+    struct pl_aot *aot;       /* the AOT artifact, when loaded with one */
+
     int refcount;
 } pl_module;
 

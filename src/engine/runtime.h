@@ -16,6 +16,9 @@
 struct pylon_func {
     int refcount;            /* host functions only; wasm ones live in their instance */
     bool is_host;
+    bool native;             /* called through pl_call_host: host or AOT code */
+    /* AOT: the artifact's wrapper for this export */
+    void (*aot_call)(void *instance, const uint64_t *args, uint64_t *results);
     const char *sig;         /* interned: equal types give equal pointers */
     uint32_t nparams, nresults;
     /* wasm */
@@ -29,10 +32,14 @@ struct pylon_func {
 };
 
 struct pylon_memory {
-    int refcount;
+    /* First, laid out as wasm2c's wasm_rt_memory_t, so AOT code uses this
+     * very object as its (imported) memory. */
     uint8_t *data;
-    uint64_t size;           /* bytes = pages * 64 KiB */
     uint32_t pages, max_pages;  /* max_pages: what grow allows (limits applied) */
+    uint32_t size32;         /* bytes, saturated at UINT32_MAX (wasm2c's view) */
+    /* Pylon's own. */
+    uint64_t size;           /* bytes = pages * 64 KiB */
+    int refcount;
     bool has_max;            /* the declared type, for import matching */
     uint32_t decl_max;
     size_t reserved;         /* bytes of address space reserved at data */
@@ -78,6 +85,7 @@ struct pylon_instance {
     int64_t fuel;            /* INT64_MAX when unlimited */
     bool fuel_limited;
     atomic_int interrupt;
+    void *aot_inst;          /* wasm2c's instance struct, for AOT modules */
     pylon_interrupt_fn on_interrupt;
     void *on_interrupt_user;
     void *user;
@@ -116,6 +124,12 @@ int pl_call_host(pl_exec *ex, pylon_func *f, pylon_instance *caller,
 
 void pl_trap_set(pylon_trap *trap, pylon_trap_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* aot.c: the AOT tier's side of calls and instantiation. */
+int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap);
+int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap);
+void pl_aot_instance_free(pylon_instance *inst);
+void pl_aot_unload(pl_module *m);
 
 /* Shared by the interpreter's bulk instructions and instantiation. */
 int64_t pl_memory_grow(pylon_memory *m, uint32_t delta);

@@ -91,7 +91,8 @@ int main(int argc, char **argv) {
     if (host && getenv("DLRUN_LOG")) pylon_host_set_log(host, stderr);
     pylon_trap trap;
     memset(&trap, 0, sizeof trap);
-    pylon_instance *inst = pylon_instantiate(mod, imp, NULL, &err, &trap);
+    pylon_limits limits = { 0 };
+    pylon_instance *inst = pylon_instantiate(mod, imp, &limits, &err, &trap);
     if (!inst) { fprintf(stderr, "dlrun: cannot instantiate %s: %s\n", module, err.message); return 3; }
     int code = 0;
     int r = pylon_wasi_start(inst, &code, &trap);

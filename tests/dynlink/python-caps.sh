@@ -22,8 +22,11 @@ LINE='_crc32c_dynlink_cap @PYLON_ROOT@/caps/crc32c/ext/_crc32c_dynlink_cap.c @PY
 mkdir -p "$SHADOW/guest/python" "$OUT"
 ln -sfn "$ROOT/guest/sdk" "$SHADOW/guest/sdk"
 ln -sfn "$ROOT/caps" "$SHADOW/caps"
-[ -d "$ROOT/guest/python/patches" ] && ln -sfn "$ROOT/guest/python/patches" "$SHADOW/guest/python/patches"
-cp "$ROOT/guest/python/node-python.mjs" "$SHADOW/guest/python/"
+# Everything else in guest/python/ is used as it is (build.sh finds its
+# helper files next to itself).
+for f in "$ROOT"/guest/python/*; do
+  case $(basename "$f") in build.sh|Setup.local) ;; *) ln -sfn "$f" "$SHADOW/guest/python/$(basename "$f")" ;; esac
+done
 { cat "$ROOT/guest/python/Setup.local"; echo "$LINE"; } >"$SHADOW/guest/python/Setup.local.new"
 cmp -s "$SHADOW/guest/python/Setup.local.new" "$SHADOW/guest/python/Setup.local" 2>/dev/null ||
   mv "$SHADOW/guest/python/Setup.local.new" "$SHADOW/guest/python/Setup.local"

@@ -31,9 +31,12 @@ static PyObject *CapError;
 
 /* Raises CapError from e (and frees e's strings). */
 static PyObject *raise_cap_error(dl_error *e, const char *what) {
-    PyObject *msg = PyUnicode_FromFormat("%s: %s: %.*s", what, dl_code_name(e->code),
-                                         (int)e->message_len, e->message ? e->message : "");
+    /* PyUnicode_FromFormat has no "%.*s": decode the message first. */
+    PyObject *text = PyUnicode_DecodeUTF8(e->message ? e->message : "", (Py_ssize_t)e->message_len,
+                                          "replace");
+    PyObject *msg = text ? PyUnicode_FromFormat("%s: %s: %U", what, dl_code_name(e->code), text) : NULL;
     PyObject *exc = msg ? PyObject_CallOneArg(CapError, msg) : NULL;
+    Py_XDECREF(text);
     Py_XDECREF(msg);
     if (exc) {
         PyObject *code = PyUnicode_FromString(dl_code_name(e->code));
@@ -205,8 +208,12 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__crc32c_dynlink_cap(void) {
     dl_error e;
     if (dl_cap_get(&crc_cap, &e)) {
-        PyErr_Format(PyExc_ImportError, "the crc32c cap is not available: %s: %.*s",
-                     dl_code_name(e.code), (int)e.message_len, e.message ? e.message : "");
+        PyObject *text = PyUnicode_DecodeUTF8(e.message ? e.message : "", (Py_ssize_t)e.message_len,
+                                              "replace");
+        if (text)
+            PyErr_Format(PyExc_ImportError, "the crc32c cap is not available: %s: %U",
+                         dl_code_name(e.code), text);
+        Py_XDECREF(text);
         dl_error_clear(&e);
         return NULL;
     }

@@ -1,0 +1,863 @@
+/*
+ * aot.c — the AOT tier: a module compiled to native code through Debian's
+ * wasm2c and clang, behind the same engine API as the interpreter.
+ *
+ * Compiling (pylon_aot_compile):
+ *   1. the module's own memory and globals are rewritten into imports of
+ *      "pylon_aot", so the native code uses Pylon's memory and global
+ *      objects (WASI, the dynlink bridge and the API see one truth);
+ *   2. wasm2c turns the rewritten module into C;
+ *   3. Pylon reads wasm2c's header for the C shape of every import and
+ *      export (rather than re-deriving its name mangling) and writes glue:
+ *      import functions call back into Pylon, exports get uniform wrappers,
+ *      and one descriptor (`pylon_aot_module`, see aot_abi.h) ties it up;
+ *   4. clang builds a shared object with aot_rt.c, Pylon's implementation
+ *      of wasm2c's runtime API.
+ * Loading (pylon_module_load_aot) checks the ABI and that the artifact was
+ * built from exactly these bytes (its recorded SHA-256): the artifact is a
+ * cache, not a trust root.
+ *
+ * Traps unwind with longjmp to the innermost Pylon entry (pl_aot_invoke).
+ * Limits: fuel is not counted in native code (a --timeout watchdog still
+ * works at the next host call); tables stay inside the artifact, so a
+ * module that imports or exports a table, or passes references across its
+ * boundary, is refused and runs on the interpreter instead.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/aot_abi.h"
+#include "engine/runtime.h"
+#include "util/sha256.h"
+
+struct pl_aot {
+    void *handle;
+    const pl_aot_module *desc;
+};
+
+/* The artifact's fixed sources travel inside Pylon. */
+__asm__(".section .rodata\n"
+        "pl_aot_rt_src:\n.incbin \"src/engine/aot_rt.c\"\n.byte 0\n"
+        "pl_aot_abi_src:\n.incbin \"src/engine/aot_abi.h\"\n.byte 0\n"
+        ".previous\n");
+extern const char pl_aot_rt_src[], pl_aot_abi_src[];
+
+#define AOT_CC_DEFAULT "clang-19"
+#define AOT_MODULE "pylon_aot"
+
+static void set_err(pylon_error *err, pylon_error_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(pylon_error *err, pylon_error_kind kind, const char *fmt, ...) {
+    err->kind = kind;
+    err->offset = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- growable byte buffer ------------------------------------------------ */
+
+typedef struct buf { char *p; size_t n, cap; bool oom; } buf;
+
+static void put(buf *b, const void *d, size_t n) {
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        while (nc < b->n + n + 1) nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) { b->oom = true; return; }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+static void putf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(buf *b, const char *fmt, ...) {
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) { put(b, tmp, (size_t)n); return; }
+    char *big = malloc((size_t)n + 1);
+    if (!big) { b->oom = true; return; }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    put(b, big, (size_t)n);
+    free(big);
+}
+static void put_leb(buf *b, uint32_t v) {
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        if (v) byte |= 0x80;
+        put(b, &byte, 1);
+    } while (v);
+}
+static void put_name(buf *b, const char *s) {
+    put_leb(b, (uint32_t)strlen(s));
+    put(b, s, strlen(s));
+}
+
+/* ---- 1. rewrite own memory and globals into imports ------------------------- */
+
+static bool leb_u32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
+    uint32_t v = 0;
+    for (int shift = 0; shift < 35 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) { *out = v; return true; }
+    }
+    return false;
+}
+static bool skip_leb(const uint8_t **p, const uint8_t *end) {
+    while (*p < end) if (!(*(*p)++ & 0x80)) return true;
+    return false;
+}
+
+/* Skips a (validated) constant expression: one instruction, then end. */
+static bool skip_const_expr(const uint8_t **p, const uint8_t *end) {
+    if (*p >= end) return false;
+    uint8_t op = *(*p)++;
+    switch (op) {
+    case 0x41: case 0x42: case 0x23: case 0xd2: if (!skip_leb(p, end)) return false; break;
+    case 0x43: *p += 4; break;
+    case 0x44: *p += 8; break;
+    case 0xd0: *p += 1; break;
+    default: return false;
+    }
+    return *p < end && *(*p)++ == 0x0b;
+}
+
+static bool rewrite(const uint8_t *w, size_t len, const pl_module *m, buf *out, pylon_error *err) {
+    const uint8_t *p = w + 8, *end = w + len;
+    put(out, w, 8);
+    buf extra = {0};          /* the new import entries */
+    uint32_t nextra = 0;
+    /* gather own memory and globals first: they are appended to imports */
+    for (const uint8_t *q = p; q < end;) {
+        uint8_t id = *q++;
+        uint32_t size;
+        if (!leb_u32(&q, end, &size) || size > (size_t)(end - q)) goto bad;
+        const uint8_t *s = q, *se = q + size;
+        if (id == 5) {
+            uint32_t n;
+            if (!leb_u32(&s, se, &n)) goto bad;
+            for (uint32_t i = 0; i < n; i++) {
+                const uint8_t *lim = s;
+                uint8_t flag = *s++;
+                uint32_t x;
+                if (!leb_u32(&s, se, &x) || ((flag & 1) && !leb_u32(&s, se, &x))) goto bad;
+                put_name(&extra, AOT_MODULE);
+                put_name(&extra, "memory");
+                put(&extra, "\x02", 1);
+                put(&extra, lim, (size_t)(s - lim));
+                nextra++;
+            }
+        } else if (id == 6) {
+            uint32_t n;
+            if (!leb_u32(&s, se, &n)) goto bad;
+            for (uint32_t i = 0; i < n; i++) {
+                if (se - s < 2) goto bad;
+                char name[32];
+                snprintf(name, sizeof name, "g%u", m->nglobal_imports + i);
+                put_name(&extra, AOT_MODULE);
+                put_name(&extra, name);
+                put(&extra, "\x03", 1);
+                put(&extra, s, 2); /* valtype, mut */
+                s += 2;
+                if (!skip_const_expr(&s, se)) goto bad;
+                nextra++;
+            }
+        }
+        q += size;
+    }
+    bool wrote_imports = false;
+    while (p < end) {
+        const uint8_t *start = p;
+        uint8_t id = *p++;
+        uint32_t size;
+        if (!leb_u32(&p, end, &size) || size > (size_t)(end - p)) goto bad;
+        const uint8_t *body = p;
+        p += size;
+        if (id == 5 || id == 6) continue; /* moved into the imports */
+        if (!wrote_imports && nextra && (id == 2 || (id >= 3 && id != 0))) {
+            buf sec = {0};
+            uint32_t old = 0;
+            const uint8_t *entries = body;
+            if (id == 2 && !leb_u32(&entries, p, &old)) { free(sec.p); goto bad; }
+            put_leb(&sec, old + nextra);
+            if (id == 2) put(&sec, entries, (size_t)(p - entries));
+            put(&sec, extra.p, extra.n);
+            put(out, "\x02", 1);
+            put_leb(out, (uint32_t)sec.n);
+            put(out, sec.p, sec.n);
+            bool oom = sec.oom;
+            free(sec.p);
+            if (oom) goto nomem;
+            wrote_imports = true;
+            if (id == 2) continue;
+        }
+        put(out, start, (size_t)(p - start));
+    }
+    free(extra.p);
+    if (out->oom) goto nomem;
+    return true;
+bad:
+    free(extra.p);
+    set_err(err, PYLON_ERR_MALFORMED, "aot: cannot rewrite the module's sections");
+    return false;
+nomem:
+    free(extra.p);
+    set_err(err, PYLON_ERR_NOMEM, "aot: out of host memory");
+    return false;
+}
+
+/* ---- helpers: temp dirs, files, commands ----------------------------------- */
+
+static bool write_file(const char *dir, const char *name, const void *data, size_t n) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) return false;
+    bool ok = fwrite(data, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    buf b = {0};
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) put(&b, tmp, n);
+    fclose(f);
+    if (b.oom) { free(b.p); return NULL; }
+    return b.p ? b.p : strdup("");
+}
+
+/* Runs argv with stdout+stderr to `log`; returns the exit status or -1. */
+static int run_cmd(char *const argv[], const char *log) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        FILE *f = freopen(log, "w", stdout);
+        if (f) dup2(fileno(stdout), 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void log_tail(const char *log, char *out, size_t cap) {
+    char *t = read_text(log);
+    out[0] = 0;
+    if (!t) return;
+    size_t n = strlen(t);
+    const char *s = n > cap - 1 ? t + n - (cap - 1) : t;
+    snprintf(out, cap, "%s", s);
+    for (char *c = out; *c; c++) if (*c == '\n') *c = ' ';
+    free(t);
+}
+
+static void rm_tree(const char *dir) {
+    static const char *const names[] = {"m.wasm", "m.c", "m.h", "glue.c", "aot_rt.c",
+                                        "aot_abi.h", "wasm2c.log", "cc.log"};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* ---- 3. glue from wasm2c's header --------------------------------------------- */
+
+static char ctype_letter(const char *t) {
+    if (!strcmp(t, "u32")) return 'i';
+    if (!strcmp(t, "u64")) return 'I';
+    if (!strcmp(t, "f32")) return 'f';
+    if (!strcmp(t, "f64")) return 'F';
+    if (!strcmp(t, "void")) return 0;
+    return '?';
+}
+
+/* Splits "u32, u64, f32" into letters; false on anything unsupported. */
+static bool parse_params(const char *list, char *letters, size_t cap) {
+    size_t n = 0;
+    char tmp[2048];
+    snprintf(tmp, sizeof tmp, "%s", list);
+    for (char *save, *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        char *e = tok + strlen(tok);
+        while (e > tok && (e[-1] == ' ' || e[-1] == ')' || e[-1] == ';')) *--e = 0;
+        char l = ctype_letter(tok);
+        if (!l || l == '?' || n + 1 >= cap) return false;
+        letters[n++] = l;
+    }
+    letters[n] = 0;
+    return true;
+}
+
+static const char *const conv_in[] = {['i'] = "(u32)a[%d]", ['I'] = "(u64)a[%d]",
+                                      ['f'] = "pl_f32(a[%d])", ['F'] = "pl_f64(a[%d])"};
+static const char *const conv_out[] = {['i'] = "(uint64_t)", ['I'] = "(uint64_t)",
+                                       ['f'] = "pl_bits32", ['F'] = "pl_bits64"};
+
+/* The quoted names in a "/ * import: 'mod' 'name' * /" comment. */
+static int quoted(const char *s, char out[][256], int max) {
+    int k = 0;
+    while (k < max && (s = strchr(s, '\'')) != NULL) {
+        const char *e = strchr(s + 1, '\'');
+        if (!e) break;
+        size_t n = (size_t)(e - s - 1);
+        if (n >= 256) return -1;
+        memcpy(out[k], s + 1, n);
+        out[k][n] = 0;
+        k++;
+        s = e + 1;
+    }
+    return k;
+}
+
+static void c_string(buf *b, const char *s) {
+    put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '?') put(b, s, 1);
+        else putf(b, "\\%03o", ch);
+    }
+    put(b, "\"", 1);
+}
+
+static bool gen_glue(const pl_module *m, const char *header, const char *digest, buf *g, pylon_error *err) {
+    putf(g, "/* generated by pylon aot: glue between wasm2c's output and Pylon */\n"
+            "#include <string.h>\n#include \"m.h\"\n#include \"aot_abi.h\"\n"
+            "extern const pl_aot_host *pl_aot_rt_host;\n#define H pl_aot_rt_host\n"
+            "static inline f32 pl_f32(uint64_t b) { uint32_t x = (uint32_t)b; f32 v; memcpy(&v, &x, 4); return v; }\n"
+            "static inline f64 pl_f64(uint64_t b) { f64 v; memcpy(&v, &b, 8); return v; }\n"
+            "static inline uint64_t pl_bits32(f32 v) { uint32_t x; memcpy(&x, &v, 4); return x; }\n"
+            "static inline uint64_t pl_bits64(f64 v) { uint64_t x; memcpy(&x, &v, 8); return x; }\n");
+
+    /* import-module instance structs, in Z_m_instantiate's parameter order */
+    const char *inst_decl = strstr(header, "void Z_m_instantiate(Z_m_instance_t*");
+    if (!inst_decl) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: wasm2c's header has no Z_m_instantiate"); return false; }
+    const char *eol = strchr(inst_decl, '\n');
+    char decl[4096];
+    snprintf(decl, sizeof decl, "%.*s", (int)(eol ? eol - inst_decl : (ptrdiff_t)strlen(inst_decl)), inst_decl);
+    char structs[64][128];
+    int nstructs = 0;
+    for (const char *s = strstr(decl, "struct "); s && nstructs < 64; s = strstr(s + 1, "struct ")) {
+        const char *e = strchr(s, '*');
+        if (!e || e - s - 7 >= 127) break;
+        snprintf(structs[nstructs++], 128, "%.*s", (int)(e - s - 7), s + 7);
+    }
+    if (strstr(decl, "struct ") && !nstructs) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot read Z_m_instantiate"); return false; }
+    for (int i = 0; i < nstructs; i++) putf(g, "struct %s { void *ctx; };\n", structs[i]);
+    putf(g, "typedef struct pl_inst { Z_m_instance_t w;");
+    for (int i = 0; i < nstructs; i++) putf(g, " struct %s s%d;", structs[i], i);
+    putf(g, " } pl_inst;\n");
+
+    /* imports and exports, each announced by a comment line */
+    buf exports = {0};
+    int nexp = 0;
+    uint32_t fexp_seen = 0;
+    for (const char *line = header; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        bool is_imp = !strncmp(line, "/* import: ", 11), is_exp = !strncmp(line, "/* export: ", 11);
+        if (!is_imp && !is_exp) continue;
+        char names[2][256];
+        int nq = quoted(line, names, 2);
+        const char *next = strchr(line, '\n');
+        if (!next) break;
+        next++;
+        char dl[4096];
+        const char *ne = strchr(next, '\n');
+        snprintf(dl, sizeof dl, "%.*s", (int)(ne ? ne - next : (ptrdiff_t)strlen(next)), next);
+        const char *paren = strchr(dl, '(');
+        if (is_imp) {
+            if (nq != 2) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: an import name wasm2c quoted oddly"); goto fail; }
+            if (!strncmp(dl, "  ", 2)) continue; /* a struct field: a data import, see below */
+            /* "RET Z_xZ_y(struct Z_x_instance_t*, T, ...);" */
+            char ret[64], fname[512];
+            if (!paren || sscanf(dl, "%63s %511[^(]", ret, fname) != 2) {
+                set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot read import \"%s\".\"%s\" in wasm2c's header", names[0], names[1]);
+                goto fail;
+            }
+            const char *comma = strchr(paren, ',');
+            char params[64];
+            if (!parse_params(comma ? comma + 1 : "", params, sizeof params) || ctype_letter(ret) == '?') {
+                set_err(err, PYLON_ERR_UNSUPPORTED, "aot: import \"%s\".\"%s\" passes references; the AOT tier does not support that yet", names[0], names[1]);
+                goto fail;
+            }
+            /* its function index */
+            uint32_t fi = 0, idx = UINT32_MAX;
+            for (uint32_t k = 0; k < m->nimports; k++) {
+                const pl_import *im = &m->imports[k];
+                if (im->kind != PYLON_EXTERN_FUNC) continue;
+                if (!strcmp(im->module, names[0]) && !strcmp(im->name, names[1])) { idx = fi; break; }
+                fi++;
+            }
+            if (idx == UINT32_MAX) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: import \"%s\".\"%s\" not found", names[0], names[1]); goto fail; }
+            char stype[256];
+            const char *sp = strstr(paren, "struct ");
+            if (!sp || sscanf(sp + 7, "%255[^*]", stype) != 1) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot read import %s", fname); goto fail; }
+            size_t np = strlen(params);
+            putf(g, "%s %s(struct %s *pl_m", ret, fname, stype);
+            for (size_t k = 0; k < np; k++) {
+                const char *ct = params[k] == 'i' ? "u32" : params[k] == 'I' ? "u64" : params[k] == 'f' ? "f32" : "f64";
+                putf(g, ", %s p%zu", ct, k);
+            }
+            putf(g, ") {\n  uint64_t a[%zu], r[1] = {0};\n", np ? np : 1);
+            for (size_t k = 0; k < np; k++) {
+                if (params[k] == 'f') putf(g, "  a[%zu] = pl_bits32(p%zu);\n", k, k);
+                else if (params[k] == 'F') putf(g, "  a[%zu] = pl_bits64(p%zu);\n", k, k);
+                else putf(g, "  a[%zu] = (uint64_t)p%zu;\n", k, k);
+            }
+            putf(g, "  if (H->call_import(pl_m->ctx, %uu, a, r)) H->rethrow();\n", idx);
+            char rl = ctype_letter(ret);
+            if (rl == 'i') putf(g, "  return (u32)r[0];\n");
+            else if (rl == 'I') putf(g, "  return r[0];\n");
+            else if (rl == 'f') putf(g, "  return pl_f32(r[0]);\n");
+            else if (rl == 'F') putf(g, "  return pl_f64(r[0]);\n");
+            putf(g, "}\n");
+        } else {
+            /* "RET Z_mZ_x(Z_m_instance_t*, T, ...);" for functions only */
+            if (nq != 1 || !paren || strncmp(paren, "(Z_m_instance_t*", 16) != 0 || strstr(dl, "*(") ||
+                !strncmp(dl, "extern", 6))
+                continue;
+            char ret[64], fname[512];
+            if (sscanf(dl, "%63s %511[^(]", ret, fname) != 2) continue;
+            const char *comma = strchr(paren, ',');
+            char params[64];
+            if (!parse_params(comma ? comma + 1 : "", params, sizeof params) || ctype_letter(ret) == '?') {
+                set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" passes references; the AOT tier does not support that yet", names[0]);
+                goto fail;
+            }
+            /* the export's name from the module (wasm2c's comment may escape it) */
+            const char *ename = NULL;
+            for (uint32_t k = 0, seen = 0; k < m->nexports; k++) {
+                if (m->exports[k].kind != PYLON_EXTERN_FUNC) continue;
+                if (seen++ == fexp_seen) { ename = m->exports[k].name; break; }
+            }
+            fexp_seen++;
+            if (!ename || strcmp(ename, names[0]) != 0) {
+                set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" cannot be matched to wasm2c's output", names[0]);
+                goto fail;
+            }
+            char rl = ctype_letter(ret);
+            putf(g, "static void pl_x%d(void *i, const uint64_t *a, uint64_t *r) {\n  ", nexp);
+            if (rl) putf(g, "r[0] = %s(", conv_out[(int)rl]);
+            else putf(g, "(void)r; (");
+            putf(g, "%s((Z_m_instance_t *)i", fname);
+            for (size_t k = 0; params[k]; k++) {
+                put(g, ", ", 2);
+                putf(g, conv_in[(int)params[k]], (int)k);
+            }
+            putf(g, "));\n}\n");
+            putf(&exports, "  {");
+            c_string(&exports, ename);
+            putf(&exports, ", \"%s:%s\", pl_x%d},\n", params, rl ? (char[]){rl, 0} : "", nexp);
+            nexp++;
+        }
+    }
+    /* data imports: memories and globals (tables were refused earlier) */
+    for (const char *s = header; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
+        /* one line: "extern TYPE* NAME(struct STRUCT*);" */
+        char line[1024], type[128], fname[512], stype[256];
+        const char *le = strchr(s, '\n');
+        snprintf(line, sizeof line, "%.*s", (int)(le ? le - s : (ptrdiff_t)strlen(s)), s);
+        if (strncmp(line, "extern ", 7) != 0 || !strstr(line, "(struct ")) continue;
+        if (sscanf(line, "extern %127[^*]* %511[^(](struct %255[^*]*", type, fname, stype) != 3) continue;
+        /* which import is it?  the struct field of the same name follows
+         * its "import:" comment */
+        char key[600];
+        snprintf(key, sizeof key, " *%s;", fname);
+        const char *field = strstr(header, key);
+        const char *cm = field;
+        while (cm && cm > header && strncmp(cm, "/* import: ", 11) != 0) cm--;
+        char names[2][256];
+        if (!field || !cm || quoted(cm, names, 2) != 2) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot place %s", fname); goto fail; }
+        while (strlen(type) && type[strlen(type) - 1] == ' ') type[strlen(type) - 1] = 0;
+        if (!strcmp(type, "wasm_rt_memory_t")) {
+            putf(g, "wasm_rt_memory_t *%s(struct %s *pl_m) { return (wasm_rt_memory_t *)H->memory(pl_m->ctx); }\n", fname, stype);
+            continue;
+        }
+        if (ctype_letter(type) == '?' || ctype_letter(type) == 0) {
+            set_err(err, PYLON_ERR_UNSUPPORTED, "aot: import \"%s\".\"%s\" is a %s; the AOT tier supports memories, numeric globals and functions",
+                    names[0], names[1], type);
+            goto fail;
+        }
+        uint32_t gi = UINT32_MAX;
+        if (!strcmp(names[0], AOT_MODULE) && names[1][0] == 'g') gi = (uint32_t)strtoul(names[1] + 1, NULL, 10);
+        else
+            for (uint32_t k = 0, n = 0; k < m->nimports; k++) {
+                if (m->imports[k].kind != PYLON_EXTERN_GLOBAL) continue;
+                if (!strcmp(m->imports[k].module, names[0]) && !strcmp(m->imports[k].name, names[1])) { gi = n; break; }
+                n++;
+            }
+        if (gi >= m->nglobals) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: global import \"%s\".\"%s\" not found", names[0], names[1]); goto fail; }
+        putf(g, "%s *%s(struct %s *pl_m) { return (%s *)H->global(pl_m->ctx, %uu); }\n", type, fname, stype, type, gi);
+    }
+
+    putf(g, "static const pl_aot_export pl_exports[] = {\n%s  {0, 0, 0}\n};\n", exports.p ? exports.p : "");
+    putf(g, "static void pl_init(const pl_aot_host *h) { pl_aot_rt_host = h; wasm_rt_init(); Z_m_init_module(); }\n");
+    putf(g, "static void pl_instantiate(void *i, void *ctx) {\n  pl_inst *p = i;\n");
+    for (int i = 0; i < nstructs; i++) putf(g, "  p->s%d.ctx = ctx;\n", i);
+    putf(g, "  Z_m_instantiate(&p->w");
+    for (int i = 0; i < nstructs; i++) putf(g, ", &p->s%d", i);
+    putf(g, ");\n}\n");
+    putf(g, "static void pl_free(void *i) { Z_m_free(i); }\n");
+    putf(g, "#if WASM_RT_USE_STACK_DEPTH_COUNT\n#define PL_DEPTH &wasm_rt_call_stack_depth\n#else\n#define PL_DEPTH 0\n#endif\n");
+    putf(g, "__attribute__((visibility(\"default\"))) const pl_aot_module pylon_aot_module = {\n"
+            "  PL_AOT_ABI, \"%s\", sizeof(pl_inst), pl_init, pl_instantiate, pl_free, %d, pl_exports, PL_DEPTH\n};\n",
+         digest, nexp);
+    free(exports.p);
+    if (g->oom) { set_err(err, PYLON_ERR_NOMEM, "aot: out of host memory"); return false; }
+    return true;
+fail:
+    free(exports.p);
+    return false;
+}
+
+/* ---- the compile driver ----------------------------------------------------------- */
+
+static const char *aot_cc(void) {
+    const char *cc = getenv("PYLON_AOT_CC");
+    return cc && *cc ? cc : AOT_CC_DEFAULT;
+}
+
+int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pylon_error *err) {
+    pylon_error local;
+    if (!err) err = &local;
+    memset(err, 0, sizeof *err);
+    /* validate first: wasm2c must only ever see valid modules */
+    pylon_module *pm = pylon_module_load(wasm, len, err);
+    if (!pm) return -1;
+    const pl_module *m = (const pl_module *)pm;
+    int rc = -1;
+    char dir[] = "/tmp/pylon-aot-XXXXXX";
+    buf rw = {0}, glue = {0};
+    char *header = NULL;
+    bool made_dir = false;
+
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        if (!strcmp(m->imports[i].module, AOT_MODULE)) {
+            set_err(err, PYLON_ERR_UNSUPPORTED, "aot: the module imports from \"%s\", a name the AOT tier reserves", AOT_MODULE);
+            goto out;
+        }
+        if (m->imports[i].kind == PYLON_EXTERN_TABLE) {
+            set_err(err, PYLON_ERR_UNSUPPORTED, "aot: the module imports a table (\"%s\".\"%s\"); the AOT tier keeps tables inside the artifact, use the interpreter",
+                    m->imports[i].module, m->imports[i].name);
+            goto out;
+        }
+    }
+    for (uint32_t i = 0; i < m->nexports; i++)
+        if (m->exports[i].kind == PYLON_EXTERN_TABLE) {
+            set_err(err, PYLON_ERR_UNSUPPORTED, "aot: the module exports a table (\"%s\"); the AOT tier keeps tables inside the artifact, use the interpreter",
+                    m->exports[i].name);
+            goto out;
+        }
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
+        if (m->globals[i].type == PYLON_FUNCREF || m->globals[i].type == PYLON_EXTERNREF) {
+            set_err(err, PYLON_ERR_UNSUPPORTED, "aot: global %u holds references; the AOT tier does not support that yet", i);
+            goto out;
+        }
+
+    if (!mkdtemp(dir)) { set_err(err, PYLON_ERR_ARG, "aot: cannot create a temporary directory: %s", strerror(errno)); goto out; }
+    made_dir = true;
+    if (!rewrite(wasm, len, m, &rw, err)) goto out;
+    char digest[65];
+    pl_sha256_hex(wasm, len, digest);
+    if (!write_file(dir, "m.wasm", rw.p, rw.n) ||
+        !write_file(dir, "aot_rt.c", pl_aot_rt_src, strlen(pl_aot_rt_src)) ||
+        !write_file(dir, "aot_abi.h", pl_aot_abi_src, strlen(pl_aot_abi_src))) {
+        set_err(err, PYLON_ERR_ARG, "aot: cannot write to %s: %s", dir, strerror(errno));
+        goto out;
+    }
+
+    char wasm_in[PATH_MAX], c_out[PATH_MAX], log[PATH_MAX], tail[200];
+    snprintf(wasm_in, sizeof wasm_in, "%s/m.wasm", dir);
+    snprintf(c_out, sizeof c_out, "%s/m.c", dir);
+    snprintf(log, sizeof log, "%s/wasm2c.log", dir);
+    char *w2c_argv[] = {"wasm2c", wasm_in, "-n", "m", "-o", c_out, NULL};
+    int st = run_cmd(w2c_argv, log);
+    if (st != 0) {
+        log_tail(log, tail, sizeof tail);
+        set_err(err, PYLON_ERR_UNSUPPORTED, "aot: wasm2c failed (%d): %s; is Debian's wabt installed?", st, tail);
+        goto out;
+    }
+    char hpath[PATH_MAX];
+    snprintf(hpath, sizeof hpath, "%s/m.h", dir);
+    header = read_text(hpath);
+    if (!header) { set_err(err, PYLON_ERR_ARG, "aot: cannot read wasm2c's header"); goto out; }
+    if (!gen_glue(m, header, digest, &glue, err)) goto out;
+    if (!write_file(dir, "glue.c", glue.p, glue.n)) { set_err(err, PYLON_ERR_ARG, "aot: cannot write the glue"); goto out; }
+
+    char tmp_out[PATH_MAX + 16], inc[PATH_MAX + 4], glue_c[PATH_MAX], rt_c[PATH_MAX];
+    snprintf(tmp_out, sizeof tmp_out, "%s.tmp%d", out_path, (int)getpid());
+    snprintf(inc, sizeof inc, "-I%s", dir);
+    snprintf(glue_c, sizeof glue_c, "%s/glue.c", dir);
+    snprintf(rt_c, sizeof rt_c, "%s/aot_rt.c", dir);
+    snprintf(log, sizeof log, "%s/cc.log", dir);
+    char *cc_argv[] = {(char *)aot_cc(), "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-w",
+                       "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-DWASM_RT_MAX_CALL_STACK_DEPTH=5000",
+                       inc, c_out, glue_c, rt_c, "-lm", "-o", tmp_out, NULL};
+    st = run_cmd(cc_argv, log);
+    if (st != 0) {
+        log_tail(log, tail, sizeof tail);
+        unlink(tmp_out);
+        set_err(err, PYLON_ERR_UNSUPPORTED, "aot: %s failed (%d): %s", aot_cc(), st, tail);
+        goto out;
+    }
+    if (rename(tmp_out, out_path) != 0) {
+        unlink(tmp_out);
+        set_err(err, PYLON_ERR_ARG, "aot: cannot write %s: %s", out_path, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (made_dir) rm_tree(dir);
+    free(rw.p);
+    free(glue.p);
+    free(header);
+    pylon_module_free(pm);
+    return rc;
+}
+
+/* ---- the artifact cache key ---------------------------------------------------------- */
+
+int pylon_aot_cache_path(const uint8_t *wasm, size_t len, char *out, size_t cap) {
+    char digest[65];
+    pl_sha256_hex(wasm, len, digest);
+    /* the toolchain: the compiler's identity as a file, cheap to check */
+    char ident[512];
+    struct stat st;
+    char cc_path[PATH_MAX];
+    snprintf(cc_path, sizeof cc_path, "/usr/bin/%s", aot_cc());
+    if (stat(aot_cc()[0] == '/' ? aot_cc() : cc_path, &st) != 0) memset(&st, 0, sizeof st);
+    snprintf(ident, sizeof ident, "abi%d;%s;%lld;%lld", PL_AOT_ABI, aot_cc(), (long long)st.st_size,
+             (long long)st.st_mtime);
+    char tc[65];
+    pl_sha256_hex(ident, strlen(ident), tc);
+    const char *base = getenv("PYLON_CACHE_DIR");
+    char dflt[PATH_MAX];
+    if (!base || !*base) {
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        if (xdg && *xdg) snprintf(dflt, sizeof dflt, "%s/pylon", xdg);
+        else snprintf(dflt, sizeof dflt, "%s/.cache/pylon", home && *home ? home : "/tmp");
+        base = dflt;
+    }
+    int n = snprintf(out, cap, "%s/aot/%s-%.12s.so", base, digest, tc);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* ---- loading --------------------------------------------------------------------------- */
+
+static const pl_aot_host host_api; /* below */
+
+pylon_module *pylon_module_load_aot(const uint8_t *wasm, size_t len, const char *artifact, pylon_error *err) {
+    pylon_error local;
+    if (!err) err = &local;
+    pylon_module *pm = pylon_module_load(wasm, len, err);
+    if (!pm) return NULL;
+    pl_module *m = (pl_module *)pm;
+    void *h = dlopen(artifact, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        set_err(err, PYLON_ERR_ARG, "aot: cannot load %s: %s; run 'pylon aot compile' again", artifact, dlerror());
+        pylon_module_free(pm);
+        return NULL;
+    }
+    const pl_aot_module *desc = dlsym(h, "pylon_aot_module");
+    char digest[65];
+    pl_sha256_hex(wasm, len, digest);
+    const char *why = !desc ? "it has no pylon_aot_module"
+                    : desc->abi != PL_AOT_ABI ? "it was built for another Pylon ABI"
+                    : strcmp(desc->wasm_sha256, digest) != 0 ? "it was built from other bytes than this module's"
+                    : NULL;
+    if (why) {
+        set_err(err, PYLON_ERR_ARG, "aot: refusing %s: %s (module sha256:%.16s…); recompile with 'pylon aot compile'",
+                artifact, why, digest);
+        dlclose(h);
+        pylon_module_free(pm);
+        return NULL;
+    }
+    struct pl_aot *a = calloc(1, sizeof *a);
+    if (!a) { dlclose(h); pylon_module_free(pm); set_err(err, PYLON_ERR_NOMEM, "out of host memory"); return NULL; }
+    a->handle = h;
+    a->desc = desc;
+    desc->init(&host_api);
+    m->aot = a;
+    return pm;
+}
+
+int pylon_module_is_aot(const pylon_module *pm) { return ((const pl_module *)pm)->aot != NULL; }
+
+void pl_aot_unload(pl_module *m) {
+    if (!m->aot) return;
+    /* the shared object stays mapped: instances may have left function
+     * pointers with the host (e.g. in its own tables); code is cheap */
+    free(m->aot);
+    m->aot = NULL;
+}
+
+/* ---- entering native code, and leaving it by trap ---------------------------------------- */
+
+typedef struct aot_entry {
+    jmp_buf jb;
+    pylon_trap *trap;
+    struct aot_entry *prev;
+} aot_entry;
+
+static _Thread_local aot_entry *tls_entry;
+
+static void host_trap(int code) __attribute__((noreturn));
+static void host_trap(int code) {
+    static const struct { pylon_trap_kind kind; const char *msg; } map[] = {
+        {PYLON_TRAP_HOST, "trap"},
+        {PYLON_TRAP_MEMORY_OOB, "out of bounds memory or table access"},
+        {PYLON_TRAP_INT_OVERFLOW, "integer overflow"},
+        {PYLON_TRAP_INT_DIV_ZERO, "integer divide by zero"},
+        {PYLON_TRAP_INVALID_CONVERSION, "invalid conversion to integer"},
+        {PYLON_TRAP_UNREACHABLE, "unreachable executed"},
+        {PYLON_TRAP_INDIRECT_TYPE, "indirect call failed (undefined element, uninitialized element or type mismatch)"},
+        {PYLON_TRAP_HOST, "uncaught exception"},
+        {PYLON_TRAP_STACK_EXHAUSTED, "call stack exhausted"},
+    };
+    aot_entry *e = tls_entry;
+    int i = code >= 0 && code < (int)(sizeof map / sizeof map[0]) ? code : 0;
+    pl_trap_set(e->trap, map[i].kind, "%s", map[i].msg);
+    longjmp(e->jb, 1);
+}
+
+static void host_rethrow(void) __attribute__((noreturn));
+static void host_rethrow(void) { longjmp(tls_entry->jb, 1); }
+
+/* ctx is the pylon_instance */
+static int host_call_import(void *ctx, uint32_t func, uint64_t *args, uint64_t *results) {
+    pylon_instance *inst = ctx;
+    pylon_func *f = inst->funcs[func];
+    pl_exec *ex = pl_exec_get();
+    pylon_trap *trap = tls_entry->trap;
+    /* slots for the callee: args and results share them */
+    uint32_t n = f->nparams > f->nresults ? f->nparams : f->nresults;
+    pylon_val *slots = ex->sp;
+    if (!ex || slots + n + 1 > ex->stack_end) {
+        pl_trap_set(trap, PYLON_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+        return -1;
+    }
+    memcpy(slots, args, f->nparams * sizeof(uint64_t));
+    int rc = f->native ? pl_call_host(ex, f, inst, slots, trap) : pylon_call(f, slots, f->nparams, slots, f->nresults, trap);
+    if (rc == 0) memcpy(results, slots, f->nresults * sizeof(uint64_t));
+    return rc;
+}
+
+static void *host_memory(void *ctx) {
+    pylon_instance *inst = ctx;
+    return inst->module->nmems ? inst->mems[0] : NULL;
+}
+static void *host_global(void *ctx, uint32_t index) {
+    pylon_instance *inst = ctx;
+    return &inst->globals[index]->val;
+}
+static uint32_t host_grow(void *mem, uint32_t delta) {
+    int64_t r = pl_memory_grow(mem, delta);
+    return r < 0 ? UINT32_MAX : (uint32_t)r;
+}
+
+/* Type ids: the index of the interned signature in a process-wide list. */
+static uint32_t host_type_id(const char *sig) {
+    static const char *ids[4096];
+    static uint32_t nids;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    const char *s = pl_sig_intern(sig);
+    pthread_mutex_lock(&lock);
+    uint32_t i;
+    for (i = 0; i < nids; i++) if (ids[i] == s) break;
+    if (i == nids && nids < 4096) ids[nids++] = s;
+    pthread_mutex_unlock(&lock);
+    return i + 1; /* 0 is wasm2c's null type */
+}
+
+static const pl_aot_host host_api = {host_call_import, host_trap, host_rethrow, host_memory,
+                                     host_global, host_grow, host_type_id};
+
+/* Runs fn(instance, args, results) with traps caught.  `slots` holds the
+ * arguments on entry and the results on return (as for host functions). */
+static int aot_run(const pl_aot_module *desc, void (*fn)(void *, const uint64_t *, uint64_t *),
+                   void (*inst_fn)(void *, void *), void *winst, void *ctx, pylon_val *slots,
+                   uint32_t nresults, pylon_trap *trap) {
+    aot_entry e;
+    e.trap = trap;
+    e.prev = tls_entry;
+    uint32_t depth = desc->call_depth ? *desc->call_depth : 0;
+    pl_exec *ex = pl_exec_get();
+    pylon_val *saved_sp = ex ? ex->sp : NULL;
+    if (ex && slots && slots + 16 > ex->sp) ex->sp = slots + 16; /* nested calls go above */
+    tls_entry = &e;
+    if (setjmp(e.jb)) {
+        tls_entry = e.prev;
+        if (desc->call_depth) *desc->call_depth = depth;
+        if (ex) ex->sp = saved_sp;
+        return -1;
+    }
+    if (inst_fn) inst_fn(winst, ctx);
+    else {
+        uint64_t res[1] = {0}; /* wasm2c's exports return at most one value */
+        fn(winst, (const uint64_t *)slots, res);
+        if (nresults) memcpy(slots, res, sizeof res);
+    }
+    tls_entry = e.prev;
+    if (ex) ex->sp = saved_sp;
+    return 0;
+}
+
+int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap) {
+    const pl_aot_module *desc = f->inst->module->aot->desc;
+    return aot_run(desc, f->aot_call, NULL, f->inst->aot_inst, NULL, slots, f->nresults, trap);
+}
+
+int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap) {
+    const pl_aot_module *desc = inst->module->aot->desc;
+    inst->aot_inst = calloc(1, desc->instance_size);
+    if (!inst->aot_inst) { pl_trap_set(trap, PYLON_TRAP_HOST, "out of host memory"); return -1; }
+    if (aot_run(desc, NULL, desc->instantiate, inst->aot_inst, inst, NULL, 0, trap) != 0) return -1;
+    /* exported functions become callable through their wrappers */
+    const pl_module *m = inst->module;
+    for (uint32_t k = 0; k < m->nexports; k++) {
+        if (m->exports[k].kind != PYLON_EXTERN_FUNC) continue;
+        pylon_func *f = inst->funcs[m->exports[k].index];
+        if (f->is_host || f->inst != inst) continue; /* a re-exported import */
+        for (uint32_t x = 0; x < desc->nexports; x++)
+            if (!strcmp(desc->exports[x].name, m->exports[k].name)) {
+                f->aot_call = desc->exports[x].call;
+                f->native = true;
+            }
+    }
+    return 0;
+}
+
+void pl_aot_instance_free(pylon_instance *inst) {
+    if (!inst->aot_inst) return;
+    inst->module->aot->desc->free(inst->aot_inst);
+    free(inst->aot_inst);
+    inst->aot_inst = NULL;
+}
