@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,7 +40,12 @@ const char pylon_sandbox_help[] =
     "  --fuel N                stop the guest (a trap) after about N instructions\n"
     "  --timeout DURATION      stop the guest (a trap) after DURATION: 10, 1.5s,\n"
     "                          250ms, 2m; it also wakes a guest blocked on input\n"
-    "  --max-call-depth N      trap when calls nest deeper than N (default 50000)\n";
+    "  --max-call-depth N      trap when calls nest deeper than N (default 50000)\n"
+    "  --engine interp|aot|auto  how to run the code: the interpreter; native code\n"
+    "                          compiled ahead of time (compiling on first use, see\n"
+    "                          'pylon aot'); or (default) native when a compiled\n"
+    "                          artifact exists, the interpreter otherwise.  --fuel\n"
+    "                          is counted by the interpreter only\n";
 
 int pylon_sandbox_usage_error(const pylon_sandbox *sb, const char *fmt, const char *arg) {
     fprintf(stderr, "%s: ", sb->cmd);
@@ -147,7 +153,7 @@ void pylon_sandbox_fini(pylon_sandbox *sb) {
 int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
     const char *a = argv[*ip], *val = NULL;
     static const char *const names[] = {"--dir", "--ro-dir", "--env", "--listen", "--max-memory",
-                                        "--fuel", "--timeout", "--max-call-depth"};
+                                        "--fuel", "--timeout", "--max-call-depth", "--engine"};
     char name[32];
     const char *eq = strchr(a, '=');
     size_t nl = eq ? (size_t)(eq - a) : strlen(a);
@@ -218,6 +224,14 @@ int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
     } else if (!strcmp(name, "--timeout")) {
         if (!parse_duration(val, &sb->timeout)) {
             pylon_sandbox_usage_error(sb, "--timeout %s: expected a duration like 10, 1.5s, 250ms or 2m", val);
+            return -PYLON_EXIT_USAGE;
+        }
+    } else if (!strcmp(name, "--engine")) {
+        if (!strcmp(val, "interp")) sb->engine = PYLON_ENGINE_INTERP;
+        else if (!strcmp(val, "aot")) sb->engine = PYLON_ENGINE_AOT;
+        else if (!strcmp(val, "auto")) sb->engine = PYLON_ENGINE_AUTO;
+        else {
+            pylon_sandbox_usage_error(sb, "--engine %s: expected interp, aot or auto", val);
             return -PYLON_EXIT_USAGE;
         }
     } else { /* --max-call-depth */
@@ -296,11 +310,43 @@ static int on_interrupt(pylon_instance *inst, void *user) {
     return 0;                              /* a stale poke: nothing to do */
 }
 
+/* Loads the module on the engine the options ask for (see --engine). */
+static pylon_module *load_module(pylon_sandbox *sb, const char *module, const uint8_t *bytes,
+                                 size_t len, pylon_error *err) {
+    if (sb->engine == PYLON_ENGINE_INTERP) return pylon_module_load(bytes, len, err);
+    char cached[4096];
+    bool have_cache = pylon_aot_cache_path(bytes, len, cached, sizeof cached) == 0;
+    const char *candidates[2] = {sb->artifact, have_cache ? cached : NULL};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (!candidates[i] || stat(candidates[i], &st) != 0) continue;
+        pylon_error e2;
+        pylon_module *m = pylon_module_load_aot(bytes, len, candidates[i], &e2);
+        if (m) return m;
+        if (sb->engine == PYLON_ENGINE_AOT)
+            fprintf(stderr, "%s: %s; recompiling\n", sb->cmd, e2.message);
+    }
+    if (sb->engine == PYLON_ENGINE_AUTO) return pylon_module_load(bytes, len, err);
+    if (!have_cache) {
+        snprintf(err->message, sizeof err->message, "no place for the AOT cache; set PYLON_CACHE_DIR");
+        err->kind = PYLON_ERR_ARG;
+        return NULL;
+    }
+    /* --engine aot: compile on first use, into the cache */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", cached);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') { *p = 0; mkdir(dir, 0755); *p = '/'; }
+    fprintf(stderr, "%s: compiling %s to native code (once; see 'pylon aot')...\n", sb->cmd, module);
+    if (pylon_aot_compile(bytes, len, cached, err) != 0) return NULL;
+    return pylon_module_load_aot(bytes, len, cached, err);
+}
+
 int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const uint8_t *bytes, size_t len,
                       const pylon_sandbox_hooks *hooks) {
     int rc;
     pylon_error err;
-    pylon_module *mod = pylon_module_load(bytes, len, &err);
+    pylon_module *mod = load_module(sb, module, bytes, len, &err);
     if (!mod) {
         fprintf(stderr, "%s: %s is not a module Pylon can run: %s\n", sb->cmd, module, err.message);
         return PYLON_EXIT_LOAD;

@@ -21,6 +21,8 @@ typedef struct pylon_sandbox {
     double timeout;            /* seconds; 0 = none */
     int *socks;
     int nsocks;
+    enum { PYLON_ENGINE_AUTO, PYLON_ENGINE_INTERP, PYLON_ENGINE_AOT } engine;
+    const char *artifact;      /* an AOT artifact to prefer over the cache's */
 } pylon_sandbox;
 
 /* The option lines for --help (the same text for every command). */

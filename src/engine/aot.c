@@ -29,6 +29,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,7 +382,6 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
     /* imports and exports, each announced by a comment line */
     buf exports = {0};
     int nexp = 0;
-    uint32_t fexp_seen = 0;
     for (const char *line = header; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         bool is_imp = !strncmp(line, "/* import: ", 11), is_exp = !strncmp(line, "/* export: ", 11);
         if (!is_imp && !is_exp) continue;
@@ -452,14 +453,12 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
                 set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" passes references; the AOT tier does not support that yet", names[0]);
                 goto fail;
             }
-            /* the export's name from the module (wasm2c's comment may escape it) */
+            /* the export, by name, in the module */
             const char *ename = NULL;
-            for (uint32_t k = 0, seen = 0; k < m->nexports; k++) {
-                if (m->exports[k].kind != PYLON_EXTERN_FUNC) continue;
-                if (seen++ == fexp_seen) { ename = m->exports[k].name; break; }
-            }
-            fexp_seen++;
-            if (!ename || strcmp(ename, names[0]) != 0) {
+            for (uint32_t k = 0; k < m->nexports; k++)
+                if (m->exports[k].kind == PYLON_EXTERN_FUNC && !strcmp(m->exports[k].name, names[0]))
+                    ename = m->exports[k].name;
+            if (!ename) {
                 set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" cannot be matched to wasm2c's output", names[0]);
                 goto fail;
             }
@@ -618,8 +617,9 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     snprintf(glue_c, sizeof glue_c, "%s/glue.c", dir);
     snprintf(rt_c, sizeof rt_c, "%s/aot_rt.c", dir);
     snprintf(log, sizeof log, "%s/cc.log", dir);
+    /* no bounds checks in the code: memories are guarded (see aot_run) */
     char *cc_argv[] = {(char *)aot_cc(), "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-w",
-                       "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-DWASM_RT_MAX_CALL_STACK_DEPTH=5000",
+                       "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",
                        inc, c_out, glue_c, rt_c, "-lm", "-o", tmp_out, NULL};
     st = run_cmd(cc_argv, log);
     if (st != 0) {
@@ -722,12 +722,71 @@ void pl_aot_unload(pl_module *m) {
 /* ---- entering native code, and leaving it by trap ---------------------------------------- */
 
 typedef struct aot_entry {
-    jmp_buf jb;
+    sigjmp_buf jb;
     pylon_trap *trap;
     struct aot_entry *prev;
 } aot_entry;
 
 static _Thread_local aot_entry *tls_entry;
+static _Thread_local bool tls_in_host;    /* native code called back into Pylon */
+static _Thread_local void *tls_altstack;
+
+/* Out-of-bounds accesses and native stack overflow in AOT code fault: the
+ * access lands in a memory's PROT_NONE reservation, or the stack runs into
+ * its guard page.  Such a fault, raised by wasm code (not by Pylon or a host
+ * function it called), becomes a trap; any other fault is a real crash and
+ * goes to whoever handled the signal before. */
+static struct sigaction old_segv, old_bus;
+
+static void on_fault(int sig, siginfo_t *si, void *uctx) {
+    aot_entry *e = tls_entry;
+    if (!e || tls_in_host) {
+        const struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+        if (old->sa_flags & SA_SIGINFO && old->sa_sigaction) { old->sa_sigaction(sig, si, uctx); return; }
+        if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) { old->sa_handler(sig); return; }
+        signal(sig, SIG_DFL); /* the access repeats and the default action runs */
+        return;
+    }
+    bool stack = false;
+#if defined(__x86_64__)
+    uintptr_t sp = (uintptr_t)((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RSP];
+    uintptr_t fa = (uintptr_t)si->si_addr;
+    stack = fa + 65536 > sp && fa < sp + 65536;
+#endif
+    if (e->trap) {
+        /* plain stores only: this runs in a signal handler */
+        e->trap->kind = stack ? PYLON_TRAP_STACK_EXHAUSTED : PYLON_TRAP_MEMORY_OOB;
+        e->trap->nframes = 0;
+        const char *msg = stack ? "call stack exhausted" : "out of bounds memory access";
+        size_t n = strlen(msg);
+        memcpy(e->trap->message, msg, n + 1);
+        e->trap->address = 0;
+    }
+    siglongjmp(e->jb, 1);
+}
+
+static void install_fault_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+}
+
+/* The handler needs a stack of its own to run on after a stack overflow. */
+static void ensure_altstack(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_fault_handler);
+    if (tls_altstack) return;
+    size_t size = 256 * 1024;
+    void *p = malloc(size);
+    if (!p) return;
+    stack_t ss = {.ss_sp = p, .ss_size = size, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) == 0) tls_altstack = p;
+    else free(p);
+}
 
 static void host_trap(int code) __attribute__((noreturn));
 static void host_trap(int code) {
@@ -745,11 +804,11 @@ static void host_trap(int code) {
     aot_entry *e = tls_entry;
     int i = code >= 0 && code < (int)(sizeof map / sizeof map[0]) ? code : 0;
     pl_trap_set(e->trap, map[i].kind, "%s", map[i].msg);
-    longjmp(e->jb, 1);
+    siglongjmp(e->jb, 1);
 }
 
 static void host_rethrow(void) __attribute__((noreturn));
-static void host_rethrow(void) { longjmp(tls_entry->jb, 1); }
+static void host_rethrow(void) { siglongjmp(tls_entry->jb, 1); }
 
 /* ctx is the pylon_instance */
 static int host_call_import(void *ctx, uint32_t func, uint64_t *args, uint64_t *results) {
@@ -765,7 +824,10 @@ static int host_call_import(void *ctx, uint32_t func, uint64_t *args, uint64_t *
         return -1;
     }
     memcpy(slots, args, f->nparams * sizeof(uint64_t));
+    bool was_in_host = tls_in_host;
+    tls_in_host = true;
     int rc = f->native ? pl_call_host(ex, f, inst, slots, trap) : pylon_call(f, slots, f->nparams, slots, f->nresults, trap);
+    tls_in_host = was_in_host;
     if (rc == 0) memcpy(results, slots, f->nresults * sizeof(uint64_t));
     return rc;
 }
@@ -808,13 +870,17 @@ static int aot_run(const pl_aot_module *desc, void (*fn)(void *, const uint64_t 
     aot_entry e;
     e.trap = trap;
     e.prev = tls_entry;
+    ensure_altstack();
     uint32_t depth = desc->call_depth ? *desc->call_depth : 0;
     pl_exec *ex = pl_exec_get();
     pylon_val *saved_sp = ex ? ex->sp : NULL;
+    bool was_in_host = tls_in_host;
     if (ex && slots && slots + 16 > ex->sp) ex->sp = slots + 16; /* nested calls go above */
     tls_entry = &e;
-    if (setjmp(e.jb)) {
+    tls_in_host = false;
+    if (sigsetjmp(e.jb, 1)) {
         tls_entry = e.prev;
+        tls_in_host = was_in_host;
         if (desc->call_depth) *desc->call_depth = depth;
         if (ex) ex->sp = saved_sp;
         return -1;
@@ -826,6 +892,7 @@ static int aot_run(const pl_aot_module *desc, void (*fn)(void *, const uint64_t 
         if (nresults) memcpy(slots, res, sizeof res);
     }
     tls_entry = e.prev;
+    tls_in_host = was_in_host;
     if (ex) ex->sp = saved_sp;
     return 0;
 }

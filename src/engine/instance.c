@@ -167,8 +167,12 @@ static pylon_memory *memory_create(uint32_t min, uint32_t max, bool has_max, uin
     if (min > max) return NULL;
     pylon_memory *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    size_t reserve = (size_t)max * PYLON_PAGE_SIZE;
-    if (reserve == 0) reserve = PYLON_PAGE_SIZE;
+    /* Reserve the whole 33-bit range an access can reach (a u32 address
+     * plus a u32 offset): AOT code checks no bounds and relies on every
+     * out-of-bounds access landing in this PROT_NONE reservation.  It is
+     * address space only; pages are committed as the memory grows. */
+    size_t reserve = (8ull << 30) + 2 * PYLON_PAGE_SIZE;
+    if ((size_t)max * PYLON_PAGE_SIZE > reserve) reserve = (size_t)max * PYLON_PAGE_SIZE;
     void *p = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) { free(m); return NULL; }
     m->refcount = 1;
