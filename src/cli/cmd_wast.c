@@ -35,6 +35,10 @@
 
 /* The categories the runner knows how to recognise by itself. */
 #define CATEGORY_TEXT_MODULE "text-module"
+/* --engine aot: a module the AOT tier refuses runs on the interpreter (so
+ * later modules can still link to it), and every command using it is
+ * skipped under this category, which the exclusion file must list. */
+#define CATEGORY_AOT_UNSUPPORTED "aot-unsupported"
 
 typedef struct exclusion {
     char *file;      /* basename of the .wast, for file:line entries */
@@ -106,9 +110,9 @@ static int exclusions_load(exclusions *ex, const char *path) {
         }
         if ((size_t)(colon - line) == 8 && !memcmp(line, "category", 8)) {
             e.category = strndup(colon + 1, (size_t)(key_end - colon - 1));
-            if (strcmp(e.category, CATEGORY_TEXT_MODULE) != 0) {
-                fprintf(stderr, "%s:%u: unknown category '%s' (the runner knows: %s)\n", path, lineno,
-                        e.category, CATEGORY_TEXT_MODULE);
+            if (strcmp(e.category, CATEGORY_TEXT_MODULE) != 0 && strcmp(e.category, CATEGORY_AOT_UNSUPPORTED) != 0) {
+                fprintf(stderr, "%s:%u: unknown category '%s' (the runner knows: %s, %s)\n", path, lineno,
+                        e.category, CATEGORY_TEXT_MODULE, CATEGORY_AOT_UNSUPPORTED);
                 free(e.category);
                 free(e.reason);
                 rc = -1;
@@ -178,6 +182,11 @@ typedef struct wast {
     pylon_instance *current;     /* the last module defined; NULL if it failed */
     unsigned current_line;       /* where that module was defined */
     unsigned passed, failed, skipped;
+    bool aot;                    /* --engine aot */
+    bool last_fallback;          /* load_file ran its module on the interpreter */
+    pylon_instance **fallback;   /* instances of such modules */
+    size_t nfallback;
+    unsigned aot_modules, aot_refused;
     unsigned line;               /* of the command being run */
     const char *cmd;             /* its type */
 } wast;
@@ -516,6 +525,49 @@ static pylon_instance *find_instance(wast *w, const char *name) {
     return NULL;
 }
 
+/* Loads module bytes on the engine of the run.  With --engine aot the
+ * module is compiled (artifacts are cached by digest, so reruns are quick);
+ * if the AOT tier refuses it, the interpreter's module is returned and
+ * w->last_fallback is set. */
+static pylon_module *load_bytes(wast *w, const uint8_t *b, size_t len, pylon_error *err) {
+    w->last_fallback = false;
+    pylon_module *m = pylon_module_load(b, len, err);
+    if (!m || !w->aot) return m;
+    char so[4096];
+    pylon_error e2;
+    pylon_module *am = NULL;
+    if (pylon_aot_cache_path(b, len, so, sizeof so) == 0) {
+        if (access(so, R_OK) == 0) am = pylon_module_load_aot(b, len, so, &e2);
+        if (!am) {
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s", so);
+            for (char *p = dir + 1; *p; p++)
+                if (*p == '/') { *p = 0; mkdir(dir, 0755); *p = '/'; }
+            if (pylon_aot_compile(b, len, so, &e2) == 0) am = pylon_module_load_aot(b, len, so, &e2);
+        }
+    } else {
+        snprintf(e2.message, sizeof e2.message, "no AOT cache directory");
+    }
+    w->aot_modules++;
+    if (am) { pylon_module_free(m); return am; }
+    w->aot_refused++;
+    w->last_fallback = true;
+    if (w->verbose) printf("%s:%u: runs on the interpreter: %s\n", w->file, w->line, e2.message);
+    return m;
+}
+
+static bool is_fallback(const wast *w, const pylon_instance *inst) {
+    for (size_t i = 0; i < w->nfallback; i++) if (w->fallback[i] == inst) return true;
+    return false;
+}
+
+static void skip_aot(wast *w) {
+    const exclusion *ex = excluded_category(w->ex, CATEGORY_AOT_UNSUPPORTED);
+    if (ex) skip(w, ex->reason);
+    else fail(w, "the AOT tier refuses this module and the exclusion file does not list category:"
+              CATEGORY_AOT_UNSUPPORTED);
+}
+
 /* Reads and loads a .wasm file named by the command.  On failure to even
  * read it, reports and returns NULL with err->kind = PYLON_OK. */
 static pylon_module *load_file(wast *w, const char *filename, pylon_error *err) {
@@ -524,7 +576,7 @@ static pylon_module *load_file(wast *w, const char *filename, pylon_error *err) 
     if (w->preloaded) {
         for (size_t i = 0; i < w->nblobs; i++)
             if (!strcmp(w->blobs[i].name, filename)) {
-                pylon_module *m = pylon_module_load(w->blobs[i].bytes, w->blobs[i].len, err);
+                pylon_module *m = load_bytes(w, w->blobs[i].bytes, w->blobs[i].len, err);
                 if (!m && err->kind == PYLON_OK) err->kind = PYLON_ERR_ARG;
                 return m;
             }
@@ -543,7 +595,7 @@ static pylon_module *load_file(wast *w, const char *filename, pylon_error *err) 
         return NULL;
     }
     free(path);
-    pylon_module *m = pylon_module_load(bytes, len, err);
+    pylon_module *m = load_bytes(w, bytes, len, err);
     free(bytes);
     if (!m && err->kind == PYLON_OK) err->kind = PYLON_ERR_ARG; /* never report "ok" for a failure */
     return m;
@@ -689,6 +741,12 @@ static void cmd_module(wast *w, const pl_json *cmd) {
     w->insts[w->ninsts].inst = inst;
     w->ninsts++;
     w->current = inst;
+    if (w->last_fallback) {
+        pylon_instance **fb = realloc(w->fallback, (w->nfallback + 1) * sizeof *fb);
+        if (fb) { w->fallback = fb; w->fallback[w->nfallback++] = inst; }
+        skip_aot(w);
+        return;
+    }
     w->passed++;
 }
 
@@ -802,6 +860,7 @@ static void cmd_assert_bad_instance(wast *w, const pl_json *cmd, pylon_error_kin
                  error_kind_name(err.kind), err.message, text);
         return;
     }
+    if (w->last_fallback) { pylon_module_free(m); skip_aot(w); return; }
     pylon_trap trap;
     memset(&trap, 0, sizeof trap);
     pylon_instance *inst = pylon_instantiate(m, w->imports, NULL, &err, &trap);
@@ -842,6 +901,14 @@ static void run_command(wast *w, const pl_json *cmd) {
         return;
     }
     if (!type) { fail(w, "command has no \"type\""); return; }
+    if (w->aot) {
+        const pl_json *act = pl_json_get(cmd, "action");
+        const char *target = pl_json_string(pl_json_get(act ? act : cmd, act ? "module" : "name"));
+        if ((act || !strcmp(type, "register")) && is_fallback(w, find_instance(w, target))) {
+            skip_aot(w);
+            return;
+        }
+    }
     if (is_text_module(cmd)) {
         ex = excluded_category(w->ex, CATEGORY_TEXT_MODULE);
         if (ex) skip(w, ex->reason);
@@ -963,7 +1030,7 @@ static int preload(wast *w, const pl_json *cmds) {
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: pylon wast FILE.wast [--json CONVERTED.json] [--exclusions FILE] [-v]\n"
+        "usage: pylon wast FILE.wast [--json CONVERTED.json] [--exclusions FILE] [--engine aot] [-v]\n"
         "\n"
         "Runs a WebAssembly spec test script against Pylon's engine, through the\n"
         "public engine API only.\n"
@@ -994,6 +1061,10 @@ static void usage(FILE *f) {
         "\n"
         "options:\n"
         "  --json FILE        use an existing wast2json conversion\n"
+        "  --engine aot       run every module through the AOT tier (wasm2c + clang;\n"
+        "                     artifacts are cached); modules it refuses run on the\n"
+        "                     interpreter and what uses them is skipped (category\n"
+        "                     aot-unsupported in the exclusion file)\n"
         "  --exclusions FILE  the exclusion list to honour\n"
         "  -v, --verbose      show spectest print output, skipped commands with their\n"
         "                     reasons and wast2json's warnings\n"
@@ -1043,11 +1114,19 @@ static int fatal(int code) {
 
 int pylon_cmd_wast(int argc, char **argv) {
     const char *wast_path = NULL, *json_path = NULL, *ex_path = NULL;
-    bool verbose = false;
+    bool verbose = false, aot = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return PYLON_EXIT_OK; }
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) verbose = true;
+        else if (!strcmp(a, "--engine") && i + 1 < argc) {
+            const char *e = argv[++i];
+            if (!strcmp(e, "aot")) aot = true;
+            else if (strcmp(e, "interp") != 0) {
+                fprintf(stderr, "pylon wast: --engine %s: expected interp or aot\n", e);
+                return PYLON_EXIT_USAGE;
+            }
+        }
         else if (!strcmp(a, "--json") || !strcmp(a, "--exclusions")) {
             if (i + 1 >= argc) { fprintf(stderr, "pylon wast: %s needs a file name\n", a); return PYLON_EXIT_USAGE; }
             if (a[2] == 'j') json_path = argv[++i];
@@ -1134,6 +1213,7 @@ int pylon_cmd_wast(int argc, char **argv) {
         w.file = wast_path ? base_name(wast_path) : src ? base_name(src) : base_name(json_path);
         w.dir = dir_name(json_path);
         w.verbose = verbose;
+        w.aot = aot;
         w.ex = &ex;
         w.imports = pylon_imports_new();
         if (!w.dir || !w.imports || add_spectest(w.imports) != 0) {
@@ -1151,6 +1231,8 @@ int pylon_cmd_wast(int argc, char **argv) {
     }
     if (!code) {
         for (size_t i = 0; i < cmds->u.array.len; i++) run_command(&w, cmds->u.array.items[i]);
+        if (w.aot) printf("aot: %u modules compiled natively, %u refused by the AOT tier (interpreter)\n",
+                          w.aot_modules - w.aot_refused, w.aot_refused);
         if (w.skipped) printf("%u passed, %u failed, %u skipped\n", w.passed, w.failed, w.skipped);
         else printf("%u passed, %u failed\n", w.passed, w.failed);
         fflush(stdout);
@@ -1165,6 +1247,7 @@ int pylon_cmd_wast(int argc, char **argv) {
         free(w.insts[i].name);
     }
     free(w.insts);
+    free(w.fallback);
     for (size_t i = 0; i < w.nblobs; i++) free(w.blobs[i].bytes);
     free(w.blobs);
     free(w.dir);

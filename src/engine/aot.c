@@ -325,11 +325,14 @@ static const char *const conv_in[] = {['i'] = "(u32)a[%d]", ['I'] = "(u64)a[%d]"
 static const char *const conv_out[] = {['i'] = "(uint64_t)", ['I'] = "(uint64_t)",
                                        ['f'] = "pl_bits32", ['F'] = "pl_bits64"};
 
-/* The quoted names in a "/ * import: 'mod' 'name' * /" comment. */
+/* The quoted names in a "/ * import: 'mod' 'name' * /" comment line
+ * (only that line: the header goes on with other quotes). */
 static int quoted(const char *s, char out[][256], int max) {
     int k = 0;
-    while (k < max && (s = strchr(s, '\'')) != NULL) {
-        const char *e = strchr(s + 1, '\'');
+    const char *eol = strchr(s, '\n');
+    if (!eol) eol = s + strlen(s);
+    while (k < max && (s = memchr(s, '\'', (size_t)(eol - s))) != NULL) {
+        const char *e = memchr(s + 1, '\'', (size_t)(eol - s - 1));
         if (!e) break;
         size_t n = (size_t)(e - s - 1);
         if (n >= 256) return -1;
@@ -441,10 +444,12 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
             else if (rl == 'F') putf(g, "  return pl_f64(r[0]);\n");
             putf(g, "}\n");
         } else {
-            /* "RET Z_mZ_x(Z_m_instance_t*, T, ...);" for functions only */
-            if (nq != 1 || !paren || strncmp(paren, "(Z_m_instance_t*", 16) != 0 || strstr(dl, "*(") ||
-                !strncmp(dl, "extern", 6))
-                continue;
+            /* "RET Z_mZ_x(Z_m_instance_t*, T, ...);" for functions only: export
+             * names are unique across kinds, so the module says which */
+            bool is_func = false;
+            for (uint32_t k = 0; nq == 1 && k < m->nexports; k++)
+                if (!strcmp(m->exports[k].name, names[0])) is_func = m->exports[k].kind == PYLON_EXTERN_FUNC;
+            if (!is_func || !paren || strncmp(paren, "(Z_m_instance_t*", 16) != 0) continue;
             char ret[64], fname[512];
             if (sscanf(dl, "%63s %511[^(]", ret, fname) != 2) continue;
             const char *comma = strchr(paren, ',');
@@ -635,7 +640,8 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     }
     rc = 0;
 out:
-    if (made_dir) rm_tree(dir);
+    if (made_dir && getenv("PYLON_AOT_KEEP")) fprintf(stderr, "pylon aot: kept %s\n", dir);
+    else if (made_dir) rm_tree(dir);
     free(rw.p);
     free(glue.p);
     free(header);
