@@ -72,7 +72,9 @@ void pylon_wasi_free(pylon_wasi *w);
 int pylon_wasi_add_imports(pylon_imports *imp, pylon_wasi *w);
 
 /* Wakes any host call the guest is blocked in (poll_oneoff, a read on a
- * pipe or a socket); it returns EINTR to the guest.  Safe from any thread;
+ * pipe or a socket); it returns EINTR to the guest, except that a sleep
+ * (poll_oneoff on clocks only) ends early with its clocks fired, since
+ * wasi-libc reports any error of a sleep as ENOTSUP.  Safe from any thread;
  * pair it with pylon_instance_interrupt() to stop a guest for good. */
 void pylon_wasi_interrupt(pylon_wasi *w);
 

@@ -30,13 +30,21 @@ static void set_error(pylon_error *err, pylon_error_kind kind, const char *fmt, 
 
 struct pylon_module { pl_module m; };
 
-pylon_module *pylon_module_load(const uint8_t *bytes, size_t len, pylon_error *err) {
+/* Decodes, and (unless the code will come from an AOT artifact) validates
+ * and compiles every body for the interpreter. */
+pylon_module *pl_module_load(const uint8_t *bytes, size_t len, bool bodies, pylon_error *err) {
     pylon_error local;
     if (!err) err = &local;
     memset(err, 0, sizeof *err);
     if (!bytes && len) { set_error(err, PYLON_ERR_ARG, "pylon_module_load: bytes is NULL"); return NULL; }
     pl_module *m = pl_decode(bytes, len, err);
     if (!m) return NULL;
+    if (!bodies) {
+        m->code = calloc(m->nfuncs - m->nfunc_imports + 1, sizeof(pl_code *));
+        if (!m->code) { pl_module_destroy(m); set_error(err, PYLON_ERR_NOMEM, "out of host memory"); return NULL; }
+        m->refcount = 1;
+        return (pylon_module *)m;
+    }
     if (pl_compile_module(m, bytes, err) != 0) {
         uint32_t n = m->nfuncs - m->nfunc_imports;
         for (uint32_t i = 0; m->code && i < n; i++) pl_code_free(m->code[i]);
@@ -47,6 +55,10 @@ pylon_module *pylon_module_load(const uint8_t *bytes, size_t len, pylon_error *e
     }
     m->refcount = 1;
     return (pylon_module *)m;
+}
+
+pylon_module *pylon_module_load(const uint8_t *bytes, size_t len, pylon_error *err) {
+    return pl_module_load(bytes, len, true, err);
 }
 
 static void module_unref(pl_module *m) {
@@ -766,6 +778,11 @@ int pylon_call(pylon_func *f, const pylon_val *args, size_t nargs,
     trap->kind = PYLON_TRAP_NONE;
     trap->nframes = 0;
     trap->message[0] = 0;
+    if (f && !f->native && !f->code) {
+        pl_trap_set(trap, PYLON_TRAP_HOST, "function %u is not exported by its AOT module and cannot be called from outside",
+                    f->index);
+        return -1;
+    }
     if (!f || nargs != f->nparams || nresults != f->nresults) {
         pl_trap_set(trap, PYLON_TRAP_HOST, "pylon_call: %u arguments and %u results expected for (%s)",
                     f ? f->nparams : 0, f ? f->nresults : 0, f ? f->sig : "?");

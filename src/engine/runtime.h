@@ -125,6 +125,10 @@ int pl_call_host(pl_exec *ex, pylon_func *f, pylon_instance *caller,
 void pl_trap_set(pylon_trap *trap, pylon_trap_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* instance.c: pylon_module_load, optionally without bodies (AOT loads:
+ * the artifact carries code validated when it was built from these bytes). */
+pylon_module *pl_module_load(const uint8_t *bytes, size_t len, bool bodies, pylon_error *err);
+
 /* aot.c: the AOT tier's side of calls and instantiation. */
 int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap);
 int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap);

@@ -5,8 +5,15 @@
  * preview 1 gives a guest no way to create a socket.
  *
  * Every wait here also watches the pylon_wasi wake-up pipe, so
- * pylon_wasi_interrupt (the CLI's --timeout) can end a guest that sleeps or
- * waits for input forever.
+ * pylon_wasi_interrupt (the CLI's --timeout and Ctrl-C) can end a guest that
+ * sleeps or waits for input forever.  A wait on fds returns EINTR then; a
+ * sleep (a poll on clocks only) instead ends early with its clocks fired,
+ * because wasi-libc's clock_nanosleep, under nanosleep/sleep/usleep, turns
+ * any error of poll_oneoff into ENOTSUP: an interrupted sleep would surface
+ * as "Not supported" (CPython's time.sleep raised OSError on Ctrl-C) where
+ * an early wake-up is handled as the spurious wake-up it is, and whatever
+ * the interrupt was for (KeyboardInterrupt, a trap) follows at the guest's
+ * next safepoint.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -116,6 +123,7 @@ int wasi_poll_oneoff(wasi_call *cx, const pylon_val *a) {
         }
     }
 
+    bool sleep_only = npfd == 0 && !any_ready;    /* clocks only, none of them invalid */
     pfds[npfd] = (struct pollfd){ cx->w->wake[0], POLLIN, 0 };
     while (!e) {
         struct timespec ts, *tsp = NULL;
@@ -128,11 +136,19 @@ int wasi_poll_oneoff(wasi_call *cx, const pylon_val *a) {
             ts = (struct timespec){ (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
             tsp = &ts;
         }
-        if (atomic_load(&cx->w->interrupted)) { wasi_take_interrupt(cx->w); e = W_EINTR; break; }
-        int r = ppoll(pfds, npfd + 1, tsp, NULL);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) { e = wasi_errno(errno); break; }
-        if (pfds[npfd].revents) { wasi_take_interrupt(cx->w); e = W_EINTR; break; }
+        bool woken = atomic_load(&cx->w->interrupted);
+        if (!woken) {
+            int r = ppoll(pfds, npfd + 1, tsp, NULL);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) { e = wasi_errno(errno); break; }
+            woken = pfds[npfd].revents != 0;
+        }
+        if (woken) {
+            wasi_take_interrupt(cx->w);
+            if (!sleep_only) { e = W_EINTR; break; }
+            for (uint32_t i = 0; i < n; i++) subs[i].ready = true;   /* see the top */
+            break;
+        }
         mono = now_ns(CLOCK_MONOTONIC);
         bool fired = any_ready;
         for (uint32_t i = 0; i < n; i++) {
