@@ -250,6 +250,12 @@ void pylon_instance_interrupt(pylon_instance *inst);
 typedef int (*pylon_interrupt_fn)(pylon_instance *inst, void *user);
 void pylon_instance_set_interrupt_handler(pylon_instance *inst, pylon_interrupt_fn fn, void *user);
 
+/* Like pylon_instance_interrupt, but always a trap (PYLON_TRAP_INTERRUPTED),
+ * never the handler: what a timeout watchdog uses.  AOT code, which has no
+ * safepoints, is stopped by a signal to the thread running it.  Safe from
+ * any thread and from a signal handler. */
+void pylon_instance_stop(pylon_instance *inst);
+
 /* ---- calling -------------------------------------------------------------- */
 
 /* "iI:F" etc.  Valid while the function lives. */

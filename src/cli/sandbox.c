@@ -262,7 +262,7 @@ static void *watch(void *arg) {
     while (!d->done) {
         if (pthread_cond_timedwait(&d->cv, &d->mu, &d->deadline) == ETIMEDOUT && !d->done) {
             d->fired = true;
-            pylon_instance_interrupt(d->inst);
+            pylon_instance_stop(d->inst);
             pylon_wasi_interrupt(d->wasi);
             break;
         }

@@ -303,6 +303,43 @@ static char ctype_letter(const char *t) {
     return '?';
 }
 
+/* The return type at the start of a declaration line: sets *rets to our
+ * letters ("" for void, "iF" for wasm2c's struct wasm_multi_id), ctype to
+ * the C type and *name_at to where the function name starts.  False for
+ * anything the glue does not support (references). */
+static bool parse_ret(const char *dl, char *rets, size_t cap, char *ctype, size_t ccap, const char **name_at) {
+    if (!strncmp(dl, "struct wasm_multi_", 18)) {
+        const char *l = dl + 18, *sp = strchr(l, ' ');
+        if (!sp || (size_t)(sp - l) >= cap || (size_t)(sp - dl) >= ccap) return false;
+        size_t n = 0;
+        for (const char *c = l; c < sp; c++) {
+            char t = *c == 'i' ? 'i' : *c == 'j' ? 'I' : *c == 'f' ? 'f' : *c == 'd' ? 'F' : 0;
+            if (!t) return false;
+            rets[n++] = t;
+        }
+        rets[n] = 0;
+        snprintf(ctype, ccap, "%.*s", (int)(sp - dl), dl);
+        *name_at = sp + 1;
+        return true;
+    }
+    const char *sp = strchr(dl, ' ');
+    if (!sp || (size_t)(sp - dl) >= ccap) return false;
+    snprintf(ctype, ccap, "%.*s", (int)(sp - dl), dl);
+    char l = ctype_letter(ctype);
+    if (l == '?') return false;
+    rets[0] = l;
+    rets[1] = 0;
+    *name_at = sp + 1;
+    return true;
+}
+
+/* A C expression for result k of `v` (a scalar, or a wasm_multi struct). */
+static void put_result_field(buf *g, const char *rets, size_t k) {
+    static const char field[] = {['i'] = 'i', ['I'] = 'j', ['f'] = 'f', ['F'] = 'd'};
+    if (strlen(rets) == 1) { put(g, "v", 1); return; }
+    putf(g, "v.%c%zu", field[(int)rets[k]], k);
+}
+
 /* Splits "u32, u64, f32" into letters; false on anything unsupported. */
 static bool parse_params(const char *list, char *letters, size_t cap) {
     size_t n = 0;
@@ -377,7 +414,12 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
         snprintf(structs[nstructs++], 128, "%.*s", (int)(e - s - 7), s + 7);
     }
     if (strstr(decl, "struct ") && !nstructs) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot read Z_m_instantiate"); return false; }
-    for (int i = 0; i < nstructs; i++) putf(g, "struct %s { void *ctx; };\n", structs[i]);
+    /* wasm2c 1.0.32 calls an import through a table with a pointer to the
+     * instance's *field* holding the import struct's address, but calls it
+     * directly with the struct's address.  Each struct starts with a
+     * pointer to itself, so the first word leads to the struct either way. */
+    for (int i = 0; i < nstructs; i++) putf(g, "struct %s { void *self; void *ctx; };\n", structs[i]);
+    putf(g, "#define PL_CTX(m) (((struct %s *)*(void **)(m))->ctx)\n", nstructs ? structs[0] : "pl_none");
     putf(g, "typedef struct pl_inst { Z_m_instance_t w;");
     for (int i = 0; i < nstructs; i++) putf(g, " struct %s s%d;", structs[i], i);
     putf(g, " } pl_inst;\n");
@@ -401,14 +443,16 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
             if (nq != 2) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: an import name wasm2c quoted oddly"); goto fail; }
             if (!strncmp(dl, "  ", 2)) continue; /* a struct field: a data import, see below */
             /* "RET Z_xZ_y(struct Z_x_instance_t*, T, ...);" */
-            char ret[64], fname[512];
-            if (!paren || sscanf(dl, "%63s %511[^(]", ret, fname) != 2) {
-                set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot read import \"%s\".\"%s\" in wasm2c's header", names[0], names[1]);
+            char rets[64], ret[128], fname[512];
+            const char *name_at;
+            if (!paren || !parse_ret(dl, rets, sizeof rets, ret, sizeof ret, &name_at) ||
+                sscanf(name_at, "%511[^(]", fname) != 1) {
+                set_err(err, PYLON_ERR_UNSUPPORTED, "aot: import \"%s\".\"%s\" passes references; the AOT tier does not support that yet", names[0], names[1]);
                 goto fail;
             }
             const char *comma = strchr(paren, ',');
             char params[64];
-            if (!parse_params(comma ? comma + 1 : "", params, sizeof params) || ctype_letter(ret) == '?') {
+            if (!parse_params(comma ? comma + 1 : "", params, sizeof params)) {
                 set_err(err, PYLON_ERR_UNSUPPORTED, "aot: import \"%s\".\"%s\" passes references; the AOT tier does not support that yet", names[0], names[1]);
                 goto fail;
             }
@@ -430,18 +474,26 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
                 const char *ct = params[k] == 'i' ? "u32" : params[k] == 'I' ? "u64" : params[k] == 'f' ? "f32" : "f64";
                 putf(g, ", %s p%zu", ct, k);
             }
-            putf(g, ") {\n  uint64_t a[%zu], r[1] = {0};\n", np ? np : 1);
+            size_t nr = strlen(rets);
+            putf(g, ") {\n  uint64_t a[%zu], r[%zu];\n", np ? np : 1, nr ? nr : 1);
             for (size_t k = 0; k < np; k++) {
                 if (params[k] == 'f') putf(g, "  a[%zu] = pl_bits32(p%zu);\n", k, k);
                 else if (params[k] == 'F') putf(g, "  a[%zu] = pl_bits64(p%zu);\n", k, k);
                 else putf(g, "  a[%zu] = (uint64_t)p%zu;\n", k, k);
             }
-            putf(g, "  if (H->call_import(pl_m->ctx, %uu, a, r)) H->rethrow();\n", idx);
-            char rl = ctype_letter(ret);
-            if (rl == 'i') putf(g, "  return (u32)r[0];\n");
-            else if (rl == 'I') putf(g, "  return r[0];\n");
-            else if (rl == 'f') putf(g, "  return pl_f32(r[0]);\n");
-            else if (rl == 'F') putf(g, "  return pl_f64(r[0]);\n");
+            putf(g, "  if (H->call_import(PL_CTX(pl_m), %uu, a, r)) H->rethrow();\n", idx);
+            if (nr) {
+                putf(g, "  %s v;\n", ret);
+                for (size_t k = 0; k < nr; k++) {
+                    put(g, "  ", 2);
+                    put_result_field(g, rets, k);
+                    if (rets[k] == 'i') putf(g, " = (u32)r[%zu];\n", k);
+                    else if (rets[k] == 'I') putf(g, " = r[%zu];\n", k);
+                    else if (rets[k] == 'f') putf(g, " = pl_f32(r[%zu]);\n", k);
+                    else putf(g, " = pl_f64(r[%zu]);\n", k);
+                }
+                putf(g, "  return v;\n");
+            }
             putf(g, "}\n");
         } else {
             /* "RET Z_mZ_x(Z_m_instance_t*, T, ...);" for functions only: export
@@ -450,11 +502,13 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
             for (uint32_t k = 0; nq == 1 && k < m->nexports; k++)
                 if (!strcmp(m->exports[k].name, names[0])) is_func = m->exports[k].kind == PYLON_EXTERN_FUNC;
             if (!is_func || !paren || strncmp(paren, "(Z_m_instance_t*", 16) != 0) continue;
-            char ret[64], fname[512];
-            if (sscanf(dl, "%63s %511[^(]", ret, fname) != 2) continue;
+            char rets[64], ret[128], fname[512];
+            const char *name_at;
             const char *comma = strchr(paren, ',');
             char params[64];
-            if (!parse_params(comma ? comma + 1 : "", params, sizeof params) || ctype_letter(ret) == '?') {
+            if (!parse_ret(dl, rets, sizeof rets, ret, sizeof ret, &name_at) ||
+                sscanf(name_at, "%511[^(]", fname) != 1 ||
+                !parse_params(comma ? comma + 1 : "", params, sizeof params)) {
                 set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" passes references; the AOT tier does not support that yet", names[0]);
                 goto fail;
             }
@@ -467,19 +521,29 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
                 set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" cannot be matched to wasm2c's output", names[0]);
                 goto fail;
             }
-            char rl = ctype_letter(ret);
+            size_t nr = strlen(rets);
+            if (nr > 16) {
+                set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" returns %zu values; the AOT tier takes at most 16", names[0], nr);
+                goto fail;
+            }
             putf(g, "static void pl_x%d(void *i, const uint64_t *a, uint64_t *r) {\n  ", nexp);
-            if (rl) putf(g, "r[0] = %s(", conv_out[(int)rl]);
-            else putf(g, "(void)r; (");
+            if (nr) putf(g, "%s v = ", ret);
+            else putf(g, "(void)r; ");
             putf(g, "%s((Z_m_instance_t *)i", fname);
             for (size_t k = 0; params[k]; k++) {
                 put(g, ", ", 2);
                 putf(g, conv_in[(int)params[k]], (int)k);
             }
-            putf(g, "));\n}\n");
+            putf(g, ");\n");
+            for (size_t k = 0; k < nr; k++) {
+                putf(g, "  r[%zu] = %s(", k, conv_out[(int)rets[k]]);
+                put_result_field(g, rets, k);
+                putf(g, ");\n");
+            }
+            putf(g, "}\n");
             putf(&exports, "  {");
             c_string(&exports, ename);
-            putf(&exports, ", \"%s:%s\", pl_x%d},\n", params, rl ? (char[]){rl, 0} : "", nexp);
+            putf(&exports, ", \"%s:%s\", pl_x%d},\n", params, rets, nexp);
             nexp++;
         }
     }
@@ -502,7 +566,7 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
         if (!field || !cm || quoted(cm, names, 2) != 2) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot place %s", fname); goto fail; }
         while (strlen(type) && type[strlen(type) - 1] == ' ') type[strlen(type) - 1] = 0;
         if (!strcmp(type, "wasm_rt_memory_t")) {
-            putf(g, "wasm_rt_memory_t *%s(struct %s *pl_m) { return (wasm_rt_memory_t *)H->memory(pl_m->ctx); }\n", fname, stype);
+            putf(g, "wasm_rt_memory_t *%s(struct %s *pl_m) { return (wasm_rt_memory_t *)H->memory(PL_CTX(pl_m)); }\n", fname, stype);
             continue;
         }
         if (ctype_letter(type) == '?' || ctype_letter(type) == 0) {
@@ -519,13 +583,13 @@ static bool gen_glue(const pl_module *m, const char *header, const char *digest,
                 n++;
             }
         if (gi >= m->nglobals) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: global import \"%s\".\"%s\" not found", names[0], names[1]); goto fail; }
-        putf(g, "%s *%s(struct %s *pl_m) { return (%s *)H->global(pl_m->ctx, %uu); }\n", type, fname, stype, type, gi);
+        putf(g, "%s *%s(struct %s *pl_m) { return (%s *)H->global(PL_CTX(pl_m), %uu); }\n", type, fname, stype, type, gi);
     }
 
     putf(g, "static const pl_aot_export pl_exports[] = {\n%s  {0, 0, 0}\n};\n", exports.p ? exports.p : "");
     putf(g, "static void pl_init(const pl_aot_host *h) { pl_aot_rt_host = h; wasm_rt_init(); Z_m_init_module(); }\n");
     putf(g, "static void pl_instantiate(void *i, void *ctx) {\n  pl_inst *p = i;\n");
-    for (int i = 0; i < nstructs; i++) putf(g, "  p->s%d.ctx = ctx;\n", i);
+    for (int i = 0; i < nstructs; i++) putf(g, "  p->s%d.self = &p->s%d; p->s%d.ctx = ctx;\n", i, i, i);
     putf(g, "  Z_m_instantiate(&p->w");
     for (int i = 0; i < nstructs; i++) putf(g, ", &p->s%d", i);
     putf(g, ");\n}\n");
@@ -623,7 +687,10 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     snprintf(rt_c, sizeof rt_c, "%s/aot_rt.c", dir);
     snprintf(log, sizeof log, "%s/cc.log", dir);
     /* no bounds checks in the code: memories are guarded (see aot_run) */
-    char *cc_argv[] = {(char *)aot_cc(), "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-w",
+    /* no tail calls: wasm recursion must grow the stack so that runaway
+     * recursion exhausts it (and traps) instead of becoming a loop */
+    char *cc_argv[] = {(char *)aot_cc(), "-O2", "-fno-optimize-sibling-calls", "-shared", "-fPIC",
+                       "-fvisibility=hidden", "-w",
                        "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",
                        inc, c_out, glue_c, rt_c, "-lm", "-o", tmp_out, NULL};
     st = run_cmd(cc_argv, log);
@@ -738,6 +805,29 @@ typedef struct aot_entry {
 static _Thread_local aot_entry *tls_entry;
 static _Thread_local bool tls_in_host;    /* native code called back into Pylon */
 static _Thread_local void *tls_altstack;
+static _Thread_local pylon_instance *tls_inst; /* whose native code runs here */
+
+/* Native code has no safepoints, so pylon_instance_interrupt reaches it by
+ * signal: the thread running the instance's code gets PL_AOT_SIGNAL and,
+ * unless it is inside a host call (then the interrupt is taken when the
+ * call returns), traps with "interrupted". */
+#define PL_AOT_SIGNAL SIGURG
+
+static void on_interrupt_signal(int sig) {
+    (void)sig;
+    aot_entry *e = tls_entry;
+    if (!e || tls_in_host || !tls_inst || !atomic_load(&tls_inst->interrupt)) return;
+    /* a handler wants a gentle interrupt at a safepoint: the next host call */
+    if (tls_inst->on_interrupt && !atomic_load(&tls_inst->stop)) return;
+    atomic_store(&tls_inst->interrupt, 0);
+    atomic_store(&tls_inst->stop, 0);
+    if (e->trap) {
+        e->trap->kind = PYLON_TRAP_INTERRUPTED;
+        e->trap->nframes = 0;
+        memcpy(e->trap->message, "interrupted", 12);
+    }
+    siglongjmp(e->jb, 1);
+}
 
 /* Out-of-bounds accesses and native stack overflow in AOT code fault: the
  * access lands in a memory's PROT_NONE reservation, or the stack runs into
@@ -781,6 +871,16 @@ static void install_fault_handler(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &old_segv);
     sigaction(SIGBUS, &sa, &old_bus);
+    struct sigaction si;
+    memset(&si, 0, sizeof si);
+    si.sa_handler = on_interrupt_signal;
+    si.sa_flags = SA_ONSTACK | SA_RESTART;
+    sigemptyset(&si.sa_mask);
+    sigaction(PL_AOT_SIGNAL, &si, NULL);
+}
+
+void pl_aot_interrupt(pylon_instance *inst) {
+    if (inst->aot_thread_set) pthread_kill(inst->aot_thread, PL_AOT_SIGNAL);
 }
 
 /* The handler needs a stack of its own to run on after a stack overflow. */
@@ -836,6 +936,15 @@ static int host_call_import(void *ctx, uint32_t func, uint64_t *args, uint64_t *
     tls_in_host = true;
     int rc = f->native ? pl_call_host(ex, f, inst, slots, trap) : pylon_call(f, slots, f->nparams, slots, f->nresults, trap);
     tls_in_host = was_in_host;
+    if (rc == 0 && atomic_load(&inst->interrupt)) {
+        /* the safepoint native code lacks: run the handler, or trap */
+        atomic_store(&inst->interrupt, 0);
+        bool stop = atomic_exchange(&inst->stop, 0);
+        if (stop || !inst->on_interrupt || inst->on_interrupt(inst, inst->on_interrupt_user) != 0) {
+            pl_trap_set(trap, PYLON_TRAP_INTERRUPTED, "interrupted");
+            return -1;
+        }
+    }
     if (rc == 0) memcpy(results, slots, f->nresults * sizeof(uint64_t));
     return rc;
 }
@@ -895,9 +1004,9 @@ static int aot_run(const pl_aot_module *desc, void (*fn)(void *, const uint64_t 
     }
     if (inst_fn) inst_fn(winst, ctx);
     else {
-        uint64_t res[1] = {0}; /* wasm2c's exports return at most one value */
+        uint64_t res[16] = {0}; /* the glue refuses exports of more results */
         fn(winst, (const uint64_t *)slots, res);
-        if (nresults) memcpy(slots, res, sizeof res);
+        if (nresults) memcpy(slots, res, nresults * sizeof(uint64_t));
     }
     tls_entry = e.prev;
     tls_in_host = was_in_host;
@@ -905,16 +1014,42 @@ static int aot_run(const pl_aot_module *desc, void (*fn)(void *, const uint64_t 
     return 0;
 }
 
+/* Marks `inst` as running native code on this thread (for interrupts). */
+static pylon_instance *enter_inst(pylon_instance *inst, pthread_t *saved_thread, bool *saved_set) {
+    pylon_instance *prev = tls_inst;
+    *saved_thread = inst->aot_thread;
+    *saved_set = inst->aot_thread_set;
+    inst->aot_thread = pthread_self();
+    inst->aot_thread_set = true;
+    tls_inst = inst;
+    return prev;
+}
+static void leave_inst(pylon_instance *inst, pylon_instance *prev, pthread_t thread, bool set) {
+    inst->aot_thread = thread;
+    inst->aot_thread_set = set;
+    tls_inst = prev;
+}
+
 int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap) {
     const pl_aot_module *desc = f->inst->module->aot->desc;
-    return aot_run(desc, f->aot_call, NULL, f->inst->aot_inst, NULL, slots, f->nresults, trap);
+    pthread_t th;
+    bool set;
+    pylon_instance *prev = enter_inst(f->inst, &th, &set);
+    int rc = aot_run(desc, f->aot_call, NULL, f->inst->aot_inst, NULL, slots, f->nresults, trap);
+    leave_inst(f->inst, prev, th, set);
+    return rc;
 }
 
 int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap) {
     const pl_aot_module *desc = inst->module->aot->desc;
     inst->aot_inst = calloc(1, desc->instance_size);
     if (!inst->aot_inst) { pl_trap_set(trap, PYLON_TRAP_HOST, "out of host memory"); return -1; }
-    if (aot_run(desc, NULL, desc->instantiate, inst->aot_inst, inst, NULL, 0, trap) != 0) return -1;
+    pthread_t th;
+    bool set;
+    pylon_instance *prev = enter_inst(inst, &th, &set);
+    int rc = aot_run(desc, NULL, desc->instantiate, inst->aot_inst, inst, NULL, 0, trap);
+    leave_inst(inst, prev, th, set);
+    if (rc != 0) return -1;
     /* exported functions become callable through their wrappers */
     const pl_module *m = inst->module;
     for (uint32_t k = 0; k < m->nexports; k++) {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_AOT_ABI 3
+#define PL_AOT_ABI 5
 
 /* What Pylon provides to an artifact. */
 typedef struct pl_aot_host {

@@ -761,6 +761,11 @@ uint64_t pylon_instance_fuel(const pylon_instance *inst) {
 }
 void pylon_instance_interrupt(pylon_instance *inst) {
     atomic_store(&inst->interrupt, 1);
+    if (inst->aot_inst) pl_aot_interrupt(inst); /* native code has no safepoints */
+}
+void pylon_instance_stop(pylon_instance *inst) {
+    atomic_store(&inst->stop, 1);
+    pylon_instance_interrupt(inst);
 }
 void pylon_instance_set_interrupt_handler(pylon_instance *inst, pylon_interrupt_fn fn, void *user) {
     inst->on_interrupt = fn;

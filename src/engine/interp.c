@@ -208,7 +208,8 @@ const void *const *pl_interp_handlers(void) {
 static __attribute__((noinline)) pylon_trap_kind pl_safepoint(pylon_instance *inst) {
     if (atomic_exchange(&inst->interrupt, 0)) {
         if (inst->fuel < 0 && !inst->fuel_limited) inst->fuel = INT64_MAX;
-        if (!inst->on_interrupt || inst->on_interrupt(inst, inst->on_interrupt_user) != 0) {
+        bool stop = atomic_exchange(&inst->stop, 0);
+        if (stop || !inst->on_interrupt || inst->on_interrupt(inst, inst->on_interrupt_user) != 0) {
             if (inst->fuel < 0) inst->fuel = 0;
             return PYLON_TRAP_INTERRUPTED;
         }

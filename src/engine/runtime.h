@@ -9,6 +9,7 @@
 #ifndef PYLON_RUNTIME_H
 #define PYLON_RUNTIME_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "engine/code.h"
@@ -85,7 +86,10 @@ struct pylon_instance {
     int64_t fuel;            /* INT64_MAX when unlimited */
     bool fuel_limited;
     atomic_int interrupt;
+    atomic_int stop;         /* pylon_instance_stop: trap, whatever the handler */
     void *aot_inst;          /* wasm2c's instance struct, for AOT modules */
+    pthread_t aot_thread;    /* the thread running its native code, if any */
+    bool aot_thread_set;
     pylon_interrupt_fn on_interrupt;
     void *on_interrupt_user;
     void *user;
@@ -134,6 +138,7 @@ int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap);
 int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap);
 void pl_aot_instance_free(pylon_instance *inst);
 void pl_aot_unload(pl_module *m);
+void pl_aot_interrupt(pylon_instance *inst);
 
 /* Shared by the interpreter's bulk instructions and instantiation. */
 int64_t pl_memory_grow(pylon_memory *m, uint32_t delta);

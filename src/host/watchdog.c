@@ -65,7 +65,7 @@ static void *run(void *arg) {
             for (int i = 0; i < w->depth; i++)
                 if (!w->slots[i].fired && ts_cmp(&w->slots[i].deadline, &now) <= 0) {
                     w->slots[i].fired = true;
-                    pylon_instance_interrupt(w->slots[i].inst);
+                    pylon_instance_stop(w->slots[i].inst);
                 }
             continue;
         }
