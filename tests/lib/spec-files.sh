@@ -9,7 +9,8 @@
 #   spec_result                 prints "RESULT <passed> <failed>"
 # Environment: PYLON_ROOT (set by tests/run.sh), PYLON_SPEC_DIR (the
 # testsuite; default $PYLON_ROOT/../shared/wasm-testsuite), SPEC_TIMEOUT
-# (seconds per file, default 300).
+# (seconds per file, default 300), SPEC_WAST_ARGS (extra `wast` options, e.g.
+# "--engine aot").
 
 : "${PYLON_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 export PYLON_ROOT
@@ -42,7 +43,8 @@ spec_run() {
   while read -r f; do
     name=${f##*/}
     nfiles=$((nfiles + 1))
-    timeout "${SPEC_TIMEOUT:-300}" "$bin" wast "$f" >"$out" 2>&1 </dev/null
+    # shellcheck disable=SC2086 # SPEC_WAST_ARGS is a list of options
+    timeout "${SPEC_TIMEOUT:-300}" "$bin" wast ${SPEC_WAST_ARGS:-} "$f" >"$out" 2>&1 </dev/null
     rc=$?
     summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$out" | tail -1)
     extra=0
