@@ -48,6 +48,7 @@ typedef struct exclusion {
     char *file;      /* basename of the .wast, for file:line entries */
     unsigned line;   /* 0 for a category rule */
     char *category;  /* NULL for a file:line entry */
+    bool aot_only;   /* "aot:FILE.wast:LINE": applies under --engine aot only */
     char *reason;
 } exclusion;
 
@@ -96,6 +97,7 @@ static int exclusions_load(exclusions *ex, const char *path) {
         char *reason = key_end;
         while (reason < stop && (*reason == ' ' || *reason == '\t')) reason++;
         exclusion e = {0};
+        if (key_end - line > 4 && !memcmp(line, "aot:", 4)) { e.aot_only = true; line += 4; }
         if (reason == stop) {
             fprintf(stderr, "%s:%u: an exclusion needs a reason after the item "
                     "(format: 'FILE.wast:LINE  reason' or 'category:NAME  reason')\n", path, lineno);
@@ -146,9 +148,10 @@ static int exclusions_load(exclusions *ex, const char *path) {
     return rc;
 }
 
-static const exclusion *excluded_line(const exclusions *ex, const char *file, unsigned line) {
+static const exclusion *excluded_line(const exclusions *ex, const char *file, unsigned line, bool aot) {
     for (size_t i = 0; i < ex->n; i++)
-        if (ex->items[i].file && ex->items[i].line == line && !strcmp(ex->items[i].file, file))
+        if (ex->items[i].file && ex->items[i].line == line && !strcmp(ex->items[i].file, file) &&
+            (aot || !ex->items[i].aot_only))
             return &ex->items[i];
     return NULL;
 }
@@ -908,7 +911,7 @@ static void run_command(wast *w, const pl_json *cmd) {
     pl_json_uint64(pl_json_get(cmd, "line"), &line);
     w->line = (unsigned)line;
     w->cmd = type ? type : "(no type)";
-    const exclusion *ex = excluded_line(w->ex, w->file, w->line);
+    const exclusion *ex = excluded_line(w->ex, w->file, w->line, w->aot);
     if (ex) {
         if (type && !strcmp(type, "module")) { /* later commands must not use the previous module */
             w->current = NULL;
@@ -1071,7 +1074,8 @@ static void usage(FILE *f) {
         "script, 5 a file could not be read or wast2json could not be run).\n"
         "\n"
         "Skips: a command is skipped only if the exclusion file lists it, as\n"
-        "'FILE.wast:LINE  reason' or as a category rule 'category:NAME  reason'.\n"
+        "'FILE.wast:LINE  reason' or as a category rule 'category:NAME  reason';\n"
+        "'aot:FILE.wast:LINE  reason' applies under --engine aot only.\n"
         "The one category is text-module: assert_malformed on (module quote ...)\n"
         "stays .wat text, which a binary-only engine cannot consume.  The file is\n"
         "--exclusions FILE, else $PYLON_ROOT/tests/spec-exclusions.txt, else\n"
