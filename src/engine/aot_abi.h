@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_AOT_ABI 5
+#define PL_AOT_ABI 6
 
 /* What Pylon provides to an artifact. */
 typedef struct pl_aot_host {
@@ -38,7 +38,8 @@ typedef struct pl_aot_host {
 } pl_aot_host;
 
 typedef struct pl_aot_export {
-    const char *name;      /* as in the export section (NUL-free names only) */
+    uint32_t index;        /* in the module's export section */
+    const char *name;      /* for people: names may hold escapes or NULs */
     const char *sig;       /* "iI:F" */
     void (*call)(void *instance, const uint64_t *args, uint64_t *results);
 } pl_aot_export;

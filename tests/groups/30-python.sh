@@ -225,7 +225,7 @@ repl() {
     return 1
   }
   local fine=1
-  waitfor '^>>> ' 1 || fine=0
+  waitfor '^>>>' 1 || fine=0
   send '6*7' Enter;                       waitfor '^42$' 1 || fine=0
   send 'while True: pass' Enter; send Enter; sleep 0.5
   send C-c;                               waitfor '^KeyboardInterrupt$' 1 || fine=0
