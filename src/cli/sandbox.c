@@ -282,12 +282,18 @@ static void print_trap(const char *module, const pylon_trap *t, const char *why)
  * interrupt handler then runs on the guest's thread at a safepoint. */
 static pylon_instance *volatile sigint_inst;
 static pylon_wasi *volatile sigint_wasi;
-static volatile sig_atomic_t sigint_pending;
+static volatile sig_atomic_t sigint_pending, sigint_forced;
 
 static void on_sigint_signal(int sig) {
     (void)sig;
+    /* A second Ctrl-C before the first was delivered stops the guest: native
+     * (AOT) code takes the gentle one only at its next host call. */
+    bool again = sigint_pending;
     sigint_pending = 1;
-    if (sigint_inst) pylon_instance_interrupt(sigint_inst);
+    if (sigint_inst) {
+        if (again) { sigint_forced = 1; pylon_instance_stop(sigint_inst); }
+        else pylon_instance_interrupt(sigint_inst);
+    }
     if (sigint_wasi) pylon_wasi_interrupt(sigint_wasi);
 }
 
@@ -299,7 +305,7 @@ typedef struct interrupt_ctx {
 
 static int on_interrupt(pylon_instance *inst, void *user) {
     interrupt_ctx *ic = user;
-    if (ic->wd->fired) return 1;           /* --timeout: always a trap */
+    if (ic->wd->fired) return 1;           /* --timeout: always a trap (pylon_instance_stop) */
     if (sigint_pending) {
         sigint_pending = 0;
         if (ic->hooks && ic->hooks->on_sigint && ic->hooks->on_sigint(inst, ic->hooks->user) == 0)
@@ -407,6 +413,7 @@ int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const uint8_t *byte
     }
     sigint_inst = inst;
     sigint_wasi = wasi;
+    sigint_pending = sigint_forced = 0;
     struct sigaction sa = { .sa_handler = on_sigint_signal }, old_sa;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_sa); /* no SA_RESTART: a blocked read returns EINTR */
@@ -430,7 +437,7 @@ int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const uint8_t *byte
     } else if (r == -2) {
         fprintf(stderr, "%s: %s: %s\n", sb->cmd, module, trap.message);
         rc = PYLON_EXIT_LOAD;
-    } else if (ic.sigint_stopped && trap.kind == PYLON_TRAP_INTERRUPTED) {
+    } else if ((ic.sigint_stopped || sigint_forced) && trap.kind == PYLON_TRAP_INTERRUPTED) {
         fprintf(stderr, "%s: stopped by Ctrl-C\n", sb->cmd);
         rc = 130; /* what a shell reports for a program killed by SIGINT */
     } else {
