@@ -101,10 +101,30 @@ const wasi = new WASI({
   returnOnExit: true,
 });
 
+// Node has no compose:dynlink host: every resolve is refused the way
+// `pylon run` without --plan refuses it (exec-capability-denied, code 12),
+// so python.wasm links and `import crc32c` raises instead of crashing.
+let instance;
+const denied = (ret) => {
+  const v = new DataView(instance.exports.memory.buffer);
+  v.setUint8(ret, 1);            // result tag: err
+  v.setUint8(ret + 4, 12);       // error.code: exec-capability-denied
+  v.setUint32(ret + 8, 0, true); // message: empty
+  v.setUint32(ret + 12, 0, true);
+  v.setUint8(ret + 16, 0);       // context: none
+};
+const linker = {
+  'resolve-by-id': (p, l, ret) => denied(ret),
+  'resolve-by-digest': (p, l, ret) => denied(ret),
+  '[method]instance.invoke': (h, mp, ml, pp, pl, ret) => denied(ret),
+  '[resource-drop]instance': () => {},
+};
+
 let status;
 try {
   const module = await WebAssembly.compile(await readFile(wasm));
-  const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+  instance = await WebAssembly.instantiate(module,
+    { ...wasi.getImportObject(), 'compose:dynlink/linker@0.1.0': linker });
   status = wasi.start(instance);
 } catch (e) {
   process.stderr.write(`node-python: ${e && e.stack ? e.stack : e}\n`);

@@ -1,9 +1,10 @@
 /*
- * cmd_demo.c — `pylon demo`: the built-in default job, what the README's
- * first command runs.  It loads an embedded wasm module (a CRC-32C
- * implementation, examples/demo/crc32c.c), runs it in the sandbox with a
- * memory limit and a fuel budget, and checks every answer against the
- * CRC-32C check values of RFC 3720 and conventions.md.
+ * cmd_demo.c — `pylon demo`: the engine on its own, with nothing to build
+ * first.  It loads an embedded wasm module (a CRC-32C implementation,
+ * examples/demo/crc32c.c), runs it in the sandbox with a memory limit and a
+ * fuel budget, and checks every answer against RFC 3720's check values.
+ * The README's first command (./demo.sh) runs the full default job: Python
+ * in the sandbox using the crc32c cap.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +25,9 @@ typedef struct check { const char *name; uint8_t data[32]; uint32_t len, expect;
 int pylon_cmd_demo(int argc, char **argv) {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: pylon demo\n\n"
-               "Runs the built-in default job: a CRC-32C guest module in the sandbox,\n"
-               "checked against the RFC 3720 check values. Exit 0 when every value matches.\n");
+               "Runs a CRC-32C guest module in the sandbox on the engine alone, checked\n"
+               "against the RFC 3720 check values. Exit 0 when every value matches.\n"
+               "./demo.sh runs the full demo: Python using the crc32c cap.\n");
         return 0;
     }
     static check checks[] = {

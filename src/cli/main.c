@@ -20,7 +20,7 @@
     X(wasm, "run a WASI command module (pylon wasm run MODULE.wasm [args])") \
     X(wast, "run a WebAssembly spec script (pylon wast FILE.wast)") \
     X(aot,  "compile a module to native code ahead of time (pylon aot compile M.wasm)") \
-    X(demo, "the built-in default job (what the README's first command runs)") \
+    X(demo, "the engine alone: a CRC-32C wasm module in the sandbox (./demo.sh runs the full demo)") \
     X(blob, "the content-addressed store of cap providers (add, ls, verify, gc)") \
     X(plan, "plans: which cap id is which provider, and the policy (create, add, show)") \
     X(trust, "which providers may run: allow-list, Ed25519 keys, audit log")
