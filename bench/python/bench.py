@@ -2,18 +2,22 @@
 """bench/python/bench.py: Python under Pylon, under Node and natively, side by side.
 
 The same Python programs (bench/python/*.py, written for this harness) run
-under three runtimes in one go:
+under these runtimes in one go:
 
   native  Debian's /usr/bin/python3.11 (-I: no user site, no PYTHON* vars)
   node    build/python/python.wasm under Node's node:wasi
           (guest/python/node-python.mjs), V8's JIT compiling the wasm
-  pylon   the same python.wasm under `build/pylon run`, Pylon's interpreter
+  interp  the same python.wasm under `build/pylon run --engine interp`,
+          Pylon's interpreter
+  aot     the same under `build/pylon run --engine aot`: python.wasm
+          compiled ahead of time to native code (wasm2c + clang-19; the
+          warm-up run compiles it once if no artifact exists yet)
 
 plus startup alone (`-c pass`).  The wasm runtimes execute the very same
-python.wasm and stdlib, so between node and pylon only the WebAssembly
-engine and the WASI layer differ; against native, the compiler and the
-platform differ too (native CPython is Debian's -O3 build with computed
-gotos; the wasm one is clang -O2 for MVP wasm, without them).
+python.wasm and stdlib, so between them only the WebAssembly engine and the
+WASI layer differ; against native, the compiler and the platform differ too
+(native CPython is Debian's -O3 build with computed gotos; the wasm one is
+clang -O2 for MVP wasm, without them).
 
 Each program prints "result ..." (must be identical everywhere, else the
 run fails) and "seconds S", its own timing of the work, startup excluded.
@@ -21,7 +25,7 @@ For every (workload, runtime) the harness keeps the best of --reps runs
 (wall clock of the whole process, and the program's own seconds); ratios
 are runtime / native, i.e. how many times slower than native.
 
-  bench/python/bench.py [--reps N] [--only a,b] [--runtimes native,node,pylon]
+  bench/python/bench.py [--reps N] [--only a,b] [--runtimes native,node,interp,aot]
                         [--quick] [--markdown]
   make bench-python                      (mk/python-bench.mk)
 """
@@ -55,7 +59,8 @@ def command(runtime, script, arg, args):
         base = ["node", os.path.join(ROOT, "guest/python/node-python.mjs"),
                 "--build", args.build, "--dir", HERE + ":/bench", "--"]
         return base + (py or ["/bench/" + script, arg])
-    base = [args.pylon, "run", "--python", os.path.join(args.build, "python.wasm")]
+    base = [args.pylon, "run", "--python", os.path.join(args.build, "python.wasm"),
+            "--engine", runtime]
     return base + (py or [os.path.join(HERE, script), arg])
 
 
@@ -79,7 +84,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=3, help="runs per cell; the best counts (default 3)")
     ap.add_argument("--only", help="comma-separated workloads: " + ",".join(WORKLOADS))
-    ap.add_argument("--runtimes", default="native,node,pylon")
+    ap.add_argument("--runtimes", default="native,node,interp,aot")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, one run: checks only")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--build", default=os.path.join(ROOT, "build/python"))
@@ -92,17 +97,24 @@ def main():
         if n not in WORKLOADS:
             ap.error(f"unknown workload {n}")
     for r in runtimes:
-        if r not in ("native", "node", "pylon"):
+        if r not in ("native", "node", "interp", "aot"):
             ap.error(f"unknown runtime {r}")
     if "native" not in runtimes:
         ap.error("ratios need the native runtime")
     if "node" in runtimes and not shutil.which("node"):
-        ap.error("node is not installed (or leave it out: --runtimes native,pylon)")
+        ap.error("node is not installed (or leave it out: --runtimes native,interp,aot)")
     reps = 1 if args.quick else args.reps
 
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  {os.cpu_count()} cpus  "
           f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}  reps {reps}"
           f"{'  QUICK' if args.quick else ''}", flush=True)
+    # One untimed run per runtime first: file caches, and the AOT artifact
+    # (compiled here, once, when none exists for this python.wasm).
+    for rt in runtimes:
+        try:
+            run_once(command(rt, None, None, args))
+        except RuntimeError as e:
+            sys.exit(f"warm-up under {rt} failed: {e}")
     rows = []
     failed = False
     for name in names:
