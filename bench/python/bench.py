@@ -30,6 +30,7 @@ are runtime / native, i.e. how many times slower than native.
   make bench-python                      (mk/python-bench.mk)
 """
 import argparse
+import math
 import os
 import platform
 import shutil
@@ -172,6 +173,14 @@ def main():
         print("  ".join(h.rjust(w) for h, w in zip(hdr, widths)))
         for c in lines:
             print("  ".join(x.rjust(w) for x, w in zip(c, widths)))
+    # one figure per runtime: the geometric mean over the workloads (startup
+    # apart), so that no single program dominates
+    work = [(name, best) for name, _, best in rows if name != "startup"]
+    if work:
+        print()
+        for r in others:
+            g = math.exp(sum(math.log(b[r][1] / b["native"][1]) for _, b in work) / len(work))
+            print(f"geomean {r}/native over {len(work)} workloads: {g:.1f}x")
     # whole-process wall times too (startup included), for the record
     print()
     print("wall clock of the whole process (startup included), best of", reps)

@@ -246,7 +246,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("REGRTEST_JOBS", "2")))
     ap.add_argument("--full", action="store_true", help="no deselected tests (ci-ignore.txt)")
     ap.add_argument("--keep", metavar="DIR", help="keep every module's output and XML in DIR")
-    args = ap.parse_args()
+    args = ap.parse_intermixed_args()
 
     modules = args.modules or read_list(MODULES)
     ignore = [] if args.full else read_list(CI_IGNORE)

@@ -117,6 +117,31 @@ cli wasm run "$WASMDIR/cli_grow.wasm"
 if [ "$rc" = 0 ] && grep -qx 'grow 128 pages: ok' "$C/out"; then ok "cli no_max_memory"
 else bad "cli no_max_memory: exit $rc: $(tr '\n' ' ' <"$C/out")"; fi
 
+# Ctrl-C under `pylon run`, which calls the guest's PyErr_SetInterrupt hook
+# (cli_sigint.wasm exports one, as python.wasm does): a sleep (poll_oneoff
+# on a clock only) must end early and successfully, not with an error
+# (wasi-libc would turn it into ENOTSUP), a read of a pipe must fail with
+# EINTR, and the hook must run in both cases.  Job control (set -m) so
+# that the background guest does not start with SIGINT ignored.
+mkdir -p "$C/fakelib/python3.11"; : >"$C/fakelib/python3.11/os.py"
+for mode in sleep read; do
+  set -m
+  # (both waits give up by themselves after 30 s: no hang if Ctrl-C is lost)
+  sleep 30 | "$PYLON" run --python "$WASMDIR/cli_sigint.wasm" --stdlib "$C/fakelib" \
+    -c "$mode" >"$C/out" 2>"$C/err" & gp=$!
+  set +m
+  for i in $(seq 100); do grep -q ready "$C/out" && break; sleep 0.1; done
+  sleep 0.3
+  kill -INT "$gp"
+  wait "$gp"; rc=$?
+  case $mode in
+    sleep) want='sleep: returned 0 (ok), early, hook called' ;;
+    read)  want='read: returned -1 (Interrupted system call), early, hook called' ;;
+  esac
+  if [ "$rc" = 0 ] && grep -qxF "$want" "$C/out"; then ok "cli sigint_$mode"
+  else bad "cli sigint_$mode: exit $rc: $(tr '\n' ' ' <"$C/out")"; sed 's/^/     stderr: /' "$C/err" | head -5; fi
+done
+
 # sockets handed in with --listen
 sock_ok=0
 for attempt in 1 2 3; do

@@ -24,12 +24,13 @@ void hook(void) { hooked++; }
 /* Calling the constructors here, as guest/python/crt_command.c does, keeps
  * wasm-ld from wrapping every export in constructor and destructor calls
  * (Debian's crt1-command.o does not call them): the hook must be just the
- * hook, as in python.wasm. */
+ * hook, as in python.wasm.  Nothing runs the destructors then, so the
+ * program flushes its output itself. */
 extern void __wasm_call_ctors(void);
 
 int main(int argc, char **argv) {
     __wasm_call_ctors();
-    const char *mode = argc > 1 ? argv[1] : "sleep";
+    const char *mode = argc > 1 ? argv[argc - 1] : "sleep";   /* pylon run -c MODE */
     printf("ready\n");
     fflush(stdout);
     struct timespec t0, t1;
@@ -49,5 +50,6 @@ int main(int argc, char **argv) {
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("%s: returned %d (%s), %s, hook %s\n", mode, r, r < 0 ? strerror(e) : "ok",
            secs < 20 ? "early" : "after the full wait", hooked ? "called" : "not called");
+    fflush(stdout);
     return 0;
 }
