@@ -25,7 +25,6 @@
 
 #include "cli/cli.h"
 #include "cli/sandbox.h"
-#include "pylon/host.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -42,9 +41,7 @@ static void usage(FILE *f) {
         "\n"
         "options:\n"
         "%s"
-        "  --plan PLAN             give the guest the capabilities of PLAN (a JSON plan;\n"
-        "                          see 'pylon plan --help'); without it, resolving any\n"
-        "                          cap fails with exec-capability-denied\n"
+
         "  --path DIR              add DIR (read-only) to the import path (PYTHONPATH)\n"
         "  --python FILE           the python.wasm to run (default: next to pylon,\n"
         "                          or $PYLON_PYTHON)\n"
@@ -95,25 +92,6 @@ static bool find_python(const char *given, char *out, size_t cap, char *tried, s
     return is_file(out);
 }
 
-/* The compose:dynlink linker: the plan's caps, or stubs that refuse. */
-typedef struct run_ctx {
-    const char *plan;
-    pylon_host *host;
-} run_ctx;
-
-static int run_add_imports(pylon_imports *imp, void *user) {
-    run_ctx *rc = user;
-    pylon_host_error err;
-    if (!rc->plan)
-        return pylon_host_add_stub_imports(imp, "run with --plan PLAN to give the guest capabilities");
-    rc->host = pylon_host_use_plan(imp, rc->plan, NULL, &err);
-    if (!rc->host) {
-        fprintf(stderr, "pylon run: --plan %s: %s\n", rc->plan, err.message);
-        return -1;
-    }
-    return 0;
-}
-
 /* Ctrl-C: ask Python to raise KeyboardInterrupt at its next check. */
 static int python_sigint(pylon_instance *inst, void *user) {
     (void)user;
@@ -128,7 +106,6 @@ int pylon_cmd_run(int argc, char **argv) {
     pylon_sandbox sb;
     if (pylon_sandbox_init(&sb, "pylon run", "pylon run --help") != 0) return PYLON_EXIT_IO;
     const char *python_opt = NULL, *stdlib_opt = NULL;
-    run_ctx ctx = {NULL, NULL};
     char **pyflags = calloc((size_t)argc + 1, sizeof *pyflags);
     char *pythonpath = NULL;
     size_t npyflags = 0;
@@ -152,9 +129,9 @@ int pylon_cmd_run(int argc, char **argv) {
         if (r < 0) { rc = -r; goto out; }
         if (r > 0) continue;
         const char *val = NULL;
-        const char *opts[] = {"--python", "--stdlib", "--path", "--plan"};
+        const char *opts[] = {"--python", "--stdlib", "--path"};
         int which = -1;
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 3; k++) {
             size_t l = strlen(opts[k]);
             if (!strncmp(a, opts[k], l) && (a[l] == 0 || a[l] == '=')) {
                 which = k;
@@ -165,7 +142,6 @@ int pylon_cmd_run(int argc, char **argv) {
         if (!val) { rc = pylon_sandbox_usage_error(&sb, "option '%s' needs a value", a); goto out; }
         if (which == 0) python_opt = val;
         else if (which == 1) stdlib_opt = val;
-        else if (which == 3) ctx.plan = val;
         else {
             char real[PATH_MAX];
             if (!realpath(val, real) || !is_dir(real)) {
@@ -246,18 +222,9 @@ int pylon_cmd_run(int argc, char **argv) {
     if (dot && !strcmp(dot, ".wasm")) strcpy(dot, ".aot.so");
     if (is_file(artifact)) sb.artifact = artifact;
 
-    size_t len;
-    uint8_t *bytes = pylon_read_file(python, &len);
-    if (!bytes) {
-        fprintf(stderr, "pylon run: cannot read %s: %s\n", python, strerror(errno));
-        rc = PYLON_EXIT_IO;
-        goto out;
-    }
-    pylon_sandbox_hooks hooks = { .add_imports = run_add_imports, .on_sigint = python_sigint, .user = &ctx };
-    rc = pylon_sandbox_run(&sb, "python.wasm", bytes, len, &hooks);
-    free(bytes);
+    pylon_sandbox_hooks hooks = { .on_sigint = python_sigint };
+    rc = pylon_sandbox_run(&sb, python, &hooks);
 out:
-    if (ctx.host) pylon_host_free(ctx.host);
     free(pyflags);
     free(pythonpath);
     pylon_sandbox_fini(&sb);

@@ -70,15 +70,7 @@ static int run(int argc, char **argv) {
     pylon_wasi_config_arg(sb.cfg, argv0 ? argv0 : module);
     for (; i < argc; i++) pylon_wasi_config_arg(sb.cfg, argv[i]);
 
-    size_t len;
-    uint8_t *bytes = pylon_read_file(module, &len);
-    if (!bytes) {
-        fprintf(stderr, "pylon wasm: cannot read %s: %s; check the path\n", module, strerror(errno));
-        rc = PYLON_EXIT_IO;
-        goto out;
-    }
-    rc = pylon_sandbox_run(&sb, module, bytes, len, NULL);
-    free(bytes);
+    rc = pylon_sandbox_run(&sb, module, NULL);
 out:
     pylon_sandbox_fini(&sb);
     return rc;

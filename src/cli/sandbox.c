@@ -25,6 +25,7 @@
 
 #include "cli/cli.h"
 #include "cli/sandbox.h"
+#include "pylon/host.h"
 
 const char pylon_sandbox_help[] =
     "  --dir HOST[::GUEST]     give the guest host directory HOST, named GUEST\n"
@@ -41,6 +42,9 @@ const char pylon_sandbox_help[] =
     "  --timeout DURATION      stop the guest (a trap) after DURATION: 10, 1.5s,\n"
     "                          250ms, 2m; it also wakes a guest blocked on input\n"
     "  --max-call-depth N      trap when calls nest deeper than N (default 50000)\n"
+    "  --plan PLAN             the guest's capabilities (compose:dynlink; see\n"
+    "                          'pylon plan --help'); without it every resolve is\n"
+    "                          refused with exec-capability-denied\n"
     "  --engine interp|aot|auto  how to run the code: the interpreter; native code\n"
     "                          compiled ahead of time (compiling on first use, see\n"
     "                          'pylon aot'); or (default) native when a compiled\n"
@@ -143,6 +147,8 @@ int pylon_sandbox_init(pylon_sandbox *sb, const char *cmd, const char *help_hint
 }
 
 void pylon_sandbox_fini(pylon_sandbox *sb) {
+    if (sb->host) pylon_host_free(sb->host);
+    sb->host = NULL;
     for (int s = 0; s < sb->nsocks; s++) close(sb->socks[s]);
     free(sb->socks);
     pylon_wasi_config_free(sb->cfg);
@@ -153,7 +159,7 @@ void pylon_sandbox_fini(pylon_sandbox *sb) {
 int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
     const char *a = argv[*ip], *val = NULL;
     static const char *const names[] = {"--dir", "--ro-dir", "--env", "--listen", "--max-memory",
-                                        "--fuel", "--timeout", "--max-call-depth", "--engine"};
+                                        "--fuel", "--timeout", "--max-call-depth", "--engine", "--plan"};
     char name[32];
     const char *eq = strchr(a, '=');
     size_t nl = eq ? (size_t)(eq - a) : strlen(a);
@@ -226,6 +232,8 @@ int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
             pylon_sandbox_usage_error(sb, "--timeout %s: expected a duration like 10, 1.5s, 250ms or 2m", val);
             return -PYLON_EXIT_USAGE;
         }
+    } else if (!strcmp(name, "--plan")) {
+        sb->plan = val;
     } else if (!strcmp(name, "--engine")) {
         if (!strcmp(val, "interp")) sb->engine = PYLON_ENGINE_INTERP;
         else if (!strcmp(val, "aot")) sb->engine = PYLON_ENGINE_AOT;
@@ -348,11 +356,17 @@ static pylon_module *load_module(pylon_sandbox *sb, const char *module, const ui
     return pylon_module_load_aot(bytes, len, cached, err);
 }
 
-int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const uint8_t *bytes, size_t len,
-                      const pylon_sandbox_hooks *hooks) {
+int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const pylon_sandbox_hooks *hooks) {
     int rc;
     pylon_error err;
+    size_t len;
+    uint8_t *bytes = pylon_read_file(module, &len);
+    if (!bytes) {
+        fprintf(stderr, "%s: cannot read %s: %s; check the path\n", sb->cmd, module, strerror(errno));
+        return PYLON_EXIT_IO;
+    }
     pylon_module *mod = load_module(sb, module, bytes, len, &err);
+    free(bytes);
     if (!mod) {
         fprintf(stderr, "%s: %s is not a module Pylon can run: %s\n", sb->cmd, module, err.message);
         return PYLON_EXIT_LOAD;
@@ -366,6 +380,21 @@ int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const uint8_t *byte
     pylon_imports *imp = pylon_imports_new();
     if (!imp || pylon_wasi_add_imports(imp, wasi)) {
         fprintf(stderr, "%s: out of memory registering the WASI functions\n", sb->cmd);
+        rc = PYLON_EXIT_IO;
+        goto done;
+    }
+    /* the compose:dynlink linker: the plan's caps, or stubs that refuse
+     * (so a guest built with caps still links and is told what to do) */
+    if (sb->plan) {
+        pylon_host_error herr;
+        sb->host = pylon_host_use_plan(imp, sb->plan, NULL, &herr);
+        if (!sb->host) {
+            fprintf(stderr, "%s: --plan %s: %s\n", sb->cmd, sb->plan, herr.message);
+            rc = PYLON_EXIT_LOAD;
+            goto done;
+        }
+    } else if (pylon_host_add_stub_imports(imp, "run with --plan PLAN to give the guest capabilities") != 0) {
+        fprintf(stderr, "%s: out of memory registering the dynlink stubs\n", sb->cmd);
         rc = PYLON_EXIT_IO;
         goto done;
     }
@@ -385,7 +414,7 @@ int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const uint8_t *byte
         }
         fprintf(stderr, "%s: cannot instantiate %s: %s%s\n", sb->cmd, module, err.message,
                 err.kind == PYLON_ERR_UNLINKABLE
-                    ? " (Pylon provides the wasi_snapshot_preview1 functions and nothing else)"
+                    ? " (Pylon provides wasi_snapshot_preview1 and compose:dynlink/linker@0.1.0, nothing else)"
                 : err.kind == PYLON_ERR_LIMIT ? " (raise --max-memory?)" : "");
         rc = PYLON_EXIT_LOAD;
         goto done;

@@ -23,6 +23,8 @@ typedef struct pylon_sandbox {
     int nsocks;
     enum { PYLON_ENGINE_AUTO, PYLON_ENGINE_INTERP, PYLON_ENGINE_AOT } engine;
     const char *artifact;      /* an AOT artifact to prefer over the cache's */
+    const char *plan;          /* --plan: the guest's capabilities */
+    struct pylon_host *host;   /* the dynlink host serving them */
 } pylon_sandbox;
 
 /* The option lines for --help (the same text for every command). */
@@ -50,10 +52,10 @@ typedef struct pylon_sandbox_hooks {
     void *user;
 } pylon_sandbox_hooks;
 
-/* Loads the module, links WASI (and the hooks' imports), instantiates and
- * runs _start under the limits, the watchdog and the Ctrl-C handler.
- * Returns the process exit code (the guest's own, or a PYLON_EXIT_*). */
-int pylon_sandbox_run(pylon_sandbox *sb, const char *module_name,
-                      const uint8_t *bytes, size_t len, const pylon_sandbox_hooks *hooks);
+/* Reads the module at `path`, links WASI (and the hooks' imports),
+ * instantiates and runs _start under the limits, the watchdog and the
+ * Ctrl-C handler.  Returns the process exit code (the guest's own, or a
+ * PYLON_EXIT_*). */
+int pylon_sandbox_run(pylon_sandbox *sb, const char *path, const pylon_sandbox_hooks *hooks);
 
 #endif

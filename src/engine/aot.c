@@ -58,16 +58,7 @@ extern const char pl_aot_rt_src[], pl_aot_abi_src[];
 #define AOT_CC_DEFAULT "clang-19"
 #define AOT_MODULE "pylon_aot"
 
-static void set_err(pylon_error *err, pylon_error_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(pylon_error *err, pylon_error_kind kind, const char *fmt, ...) {
-    err->kind = kind;
-    err->offset = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-}
+#define set_err pl_error_set
 
 /* ---- growable byte buffer ------------------------------------------------ */
 

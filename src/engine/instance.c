@@ -14,9 +14,8 @@
 
 #include "engine/runtime.h"
 
-static void set_error(pylon_error *err, pylon_error_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_error(pylon_error *err, pylon_error_kind kind, const char *fmt, ...) {
+#define set_error pl_error_set
+void pl_error_set(pylon_error *err, pylon_error_kind kind, const char *fmt, ...) {
     if (!err) return;
     err->kind = kind;
     err->offset = 0;

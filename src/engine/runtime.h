@@ -128,6 +128,9 @@ int pl_call_host(pl_exec *ex, pylon_func *f, pylon_instance *caller,
 
 void pl_trap_set(pylon_trap *trap, pylon_trap_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Fills an API error (offset 0); a NULL err is ignored. */
+void pl_error_set(pylon_error *err, pylon_error_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* instance.c: pylon_module_load, optionally without bodies (AOT loads:
  * the artifact carries code validated when it was built from these bytes). */

@@ -220,6 +220,7 @@ sigint_case() {
 repl() {
   if ! command -v tmux >/dev/null; then echo "skip repl: tmux is not installed"; return; fi
   local s=pylon-repl-$$ screen=$WORK/repl.screen
+  : >"$screen"
   tmux kill-session -t "$s" 2>/dev/null
   tmux new-session -d -s "$s" -x 120 -y 50 \
     "$(printf '%q ' "${PYRUN[@]}") -q; echo REPL-EXIT=\$?; sleep 30"
@@ -227,9 +228,11 @@ repl() {
   send() { tmux send-keys -t "$s" "$@"; }
   waitfor() {   # pattern count: until the screen shows pattern count times
     for step in $(seq 100); do
-      [ "$(tmux capture-pane -p -t "$s" | grep -c -- "$1")" -ge "$2" ] && return 0
+      tmux capture-pane -p -t "$s" >"$screen.now" 2>/dev/null && mv "$screen.now" "$screen"
+      [ "$(grep -c -- "$1" "$screen")" -ge "$2" ] && return 0
       sleep 0.1
     done
+    echo "(waited 10 s for $2 x /$1/)" >>"$screen"
     return 1
   }
   local fine=1
@@ -243,9 +246,8 @@ repl() {
   send C-c;                               waitfor 'KeyboardInterrupt$' 3 || fine=0
   send 'print("still", 6*7)' Enter;      waitfor '^still 42$' 1 || fine=0
   send C-d;                               waitfor '^REPL-EXIT=0$' 1 || fine=0
-  tmux capture-pane -p -t "$s" >"$screen"
   tmux kill-session -t "$s" 2>/dev/null
-  if [ $fine = 1 ] && ! grep -q 'Error\|trapped\|lost sys' "$screen"; then
+  if [ $fine = 1 ] && ! grep -q 'Error\|trapped\|lost sys\|waited' "$screen"; then
     ok "repl (prompt, Ctrl-C in a loop, a sleep and a half-typed line, exits 0 on Ctrl-D)"
   else
     bad "repl: the screen was:"; grep -v '^$' "$screen" | sed 's/^/     | /' | head -40

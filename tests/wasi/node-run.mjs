@@ -42,7 +42,23 @@ const wasi = new WASI({ version: 'preview1', args, env, preopens, returnOnExit: 
 let code;
 try {
   const mod = await WebAssembly.compile(readFileSync(module));
-  const inst = await WebAssembly.instantiate(mod, wasi.getImportObject());
+  // Guests built with caps (python.wasm) import the compose:dynlink linker;
+  // like `pylon wasm run` without --plan, every resolve is refused
+  // (exec-capability-denied, code 12).
+  let inst;
+  const denied = (ret) => {
+    const v = new DataView(inst.exports.memory.buffer);
+    v.setUint8(ret, 1); v.setUint8(ret + 4, 12);
+    v.setUint32(ret + 8, 0, true); v.setUint32(ret + 12, 0, true); v.setUint8(ret + 16, 0);
+  };
+  const linker = {
+    'resolve-by-id': (p, l, ret) => denied(ret),
+    'resolve-by-digest': (p, l, ret) => denied(ret),
+    '[method]instance.invoke': (h, mp, ml, pp, pl, ret) => denied(ret),
+    '[resource-drop]instance': () => {},
+  };
+  inst = await WebAssembly.instantiate(mod,
+    { ...wasi.getImportObject(), 'compose:dynlink/linker@0.1.0': linker });
   code = wasi.start(inst);
 } catch (e) {
   stderr.write(`node-run: ${module} trapped: ${e && e.message}\n`);
