@@ -24,8 +24,10 @@
 # about 4 more minutes; Ctrl-C in a busy loop is a known AOT limitation,
 # docs/python.md).  The regrtest part runs REGRTEST_JOBS (default 2)
 # modules at a time and leaves out the slowest test cases
-# (tests/python/ci-ignore.txt): about 5 minutes on 2 cores; the whole group
-# about 7 minutes plus the build.
+# (tests/python/ci-ignore.txt).  Measured on the shared 2-core machine: the
+# whole group 3.5 minutes at a load average of 1 (regrtest 3 of them) and
+# 6.5 minutes at a load average of 4-5, plus the build of python.wasm when
+# it has to be made (3-4 minutes from nothing).
 #   tests/groups/30-python.sh              everything
 #   tests/groups/30-python.sh behaviour    only parts 1 and 2
 #   tests/groups/30-python.sh regrtest     only part 3

@@ -139,10 +139,10 @@ def run_module(runtime, module, engine, ignore, keep):
         status = "skipped"          # the whole module was skipped (e.g. a missing resource)
     elif rc == 0:
         status = "pass"
-    elif rc == 2 or rc == 1 and "Tests result: FAILURE" in out:
-        status = "fail"
+    elif rc == 2 and "Tests result: FAILURE" in out:
+        status = "fail"             # regrtest's own verdict: some test failed
     else:
-        status = "crash"            # a trap, a timeout, an interpreter that died
+        status = "crash"            # a trap (pylon exits 4), a timeout, a python that died
     if keep:
         os.makedirs(keep, exist_ok=True)
         with open(os.path.join(keep, f"{module}.{runtime}.out"), "w") as f:
@@ -224,7 +224,9 @@ def compare(r, exp):
     for n, o in sorted(worse):
         problems.append(f"{o} under Pylon, ok under Node: {n}")
     if r["status"] != "crash" and len(r["tests"]) != exp["run"]:
-        problems.append(f"{len(r['tests'])} tests ran under Pylon, {exp['run']} under Node")
+        problems.append(f"{len(r['tests'])} tests ran under Pylon, {exp['run']} under Node "
+                        "(if python.wasm, the test list or ci-ignore.txt changed on purpose: "
+                        "tests/python/regrtest.py expect)")
     better = [n for n, o in exp["nonok"].items() if r["tests"].get(n) == "ok"]
     if better:
         notes.append(f"{len(better)} pass under Pylon that do not under Node: " +
