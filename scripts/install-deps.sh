@@ -2,7 +2,7 @@
 # Installs the Debian packages Pylon builds and tests with, if any is missing.
 # Idempotent and quiet when everything is there.  Needs root (or sudo).
 set -euo pipefail
-PKGS=(make clang-19 lld-19 llvm-19 wabt wasi-libc libclang-rt-19-dev-wasm32
+PKGS=(make gcc tmux clang-19 lld-19 llvm-19 wabt wasi-libc libclang-rt-19-dev-wasm32
       libclang-rt-19-dev libfuzzer-19-dev nodejs libsodium-dev libcurl4-openssl-dev)
 missing=()
 for p in "${PKGS[@]}"; do
