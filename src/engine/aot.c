@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,8 +53,30 @@ struct pl_aot {
 __asm__(".section .rodata\n"
         "pl_aot_rt_src:\n.incbin \"src/engine/aot_rt.c\"\n.byte 0\n"
         "pl_aot_abi_src:\n.incbin \"src/engine/aot_abi.h\"\n.byte 0\n"
+        "pl_aot_mem_src:\n.incbin \"src/engine/aot_mem.h\"\n.byte 0\n"
         ".previous\n");
-extern const char pl_aot_rt_src[], pl_aot_abi_src[];
+extern const char pl_aot_rt_src[], pl_aot_abi_src[], pl_aot_mem_src[];
+
+/* Segment-based memory access (aot_mem.h) needs user-space FSGSBASE:
+ * x86-64 with Linux >= 5.9 announces it in AT_HWCAP2.  PYLON_AOT_SEGUE=0
+ * turns it off (artifacts then use wasm2c's own helpers). */
+static bool segue_available(void) {
+#if defined(__x86_64__)
+    const char *e = getenv("PYLON_AOT_SEGUE");
+    if (e && !strcmp(e, "0")) return false;
+    return (getauxval(AT_HWCAP2) & 2 /* HWCAP2_FSGSBASE */) != 0;
+#else
+    return false;
+#endif
+}
+
+#if defined(__x86_64__)
+static inline uint64_t gsbase_get(void) { uint64_t v; __asm__ volatile("rdgsbase %0" : "=r"(v)); return v; }
+static inline void gsbase_set(uint64_t v) { __asm__ volatile("wrgsbase %0" ::"r"(v) : "memory"); }
+#else
+static inline uint64_t gsbase_get(void) { return 0; }
+static inline void gsbase_set(uint64_t v) { (void)v; }
+#endif
 
 #define AOT_CC_DEFAULT "clang-19"
 #define AOT_MODULE "pylon_aot"
@@ -284,7 +307,7 @@ static void log_tail(const char *log, char *out, size_t cap) {
 
 static void rm_tree(const char *dir) {
     static const char *const names[] = {"m.wasm", "m.c", "m.h", "glue.c", "aot_rt.c",
-                                        "aot_abi.h", "wasm2c.log", "cc.log"};
+                                        "aot_abi.h", "aot_mem.h", "wasm2c.log", "cc.log"};
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -615,7 +638,8 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
     putf(g, "static void pl_free(void *i) { Z_m_free(i); }\n");
     putf(g, "#if WASM_RT_USE_STACK_DEPTH_COUNT\n#define PL_DEPTH &wasm_rt_call_stack_depth\n#else\n#define PL_DEPTH 0\n#endif\n");
     putf(g, "__attribute__((visibility(\"default\"))) const pl_aot_module pylon_aot_module = {\n"
-            "  PL_AOT_ABI, \"%s\", sizeof(pl_inst), pl_init, pl_instantiate, pl_free, %d, pl_exports, PL_DEPTH\n};\n",
+            "  PL_AOT_ABI, \"%s\", sizeof(pl_inst), pl_init, pl_instantiate, pl_free, %d, pl_exports, PL_DEPTH,\n"
+            "  PL_SEGUE ? PL_AOT_SEGUE : 0\n};\n",
          digest, nexp);
     free(exports.p);
     if (g->oom) { set_err(err, PYLON_ERR_NOMEM, "aot: out of host memory"); return false; }
@@ -626,6 +650,36 @@ fail:
 }
 
 /* ---- the compile driver ----------------------------------------------------------- */
+
+/* Segue (aot_mem.h) serves modules with exactly one memory, on machines
+ * that have it.  The choice is part of the cache key. */
+static bool aot_uses_segue(const pl_module *m) { return m->nmems == 1 && segue_available(); }
+
+/* Points wasm2c's load/store helpers at aot_mem.h: one #include, inserted
+ * where wasm2c instantiates them, so that aot_mem.h can redefine them. */
+static bool use_segue_helpers(const char *dir, pylon_error *err) {
+    static const char anchor[] = "\nDEFINE_LOAD(i32_load, u32, u32, u32)\n";
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/m.c", dir);
+    size_t n = 0;
+    char *c = read_text_len(path, &n);
+    char *at = c ? strstr(c, anchor) : NULL;
+    if (!at) {
+        free(c);
+        set_err(err, PYLON_ERR_UNSUPPORTED, "aot: wasm2c's output has no DEFINE_LOAD(i32_load ...) line; "
+                "this wasm2c is not the one Pylon knows (run with PYLON_AOT_SEGUE=0)");
+        return false;
+    }
+    buf b = {0};
+    put(&b, c, (size_t)(at - c) + 1);
+    put(&b, "#include \"aot_mem.h\"\n", 21);
+    put(&b, at + 1, n - (size_t)(at - c) - 1);
+    bool ok = !b.oom && write_file(dir, "m.c", b.p, b.n);
+    free(c);
+    free(b.p);
+    if (!ok) set_err(err, PYLON_ERR_ARG, "aot: cannot rewrite %s", path);
+    return ok;
+}
 
 static const char *aot_cc(void) {
     const char *cc = getenv("PYLON_AOT_CC");
@@ -676,7 +730,8 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     pl_sha256_hex(wasm, len, digest);
     if (!write_file(dir, "m.wasm", rw.p, rw.n) ||
         !write_file(dir, "aot_rt.c", pl_aot_rt_src, strlen(pl_aot_rt_src)) ||
-        !write_file(dir, "aot_abi.h", pl_aot_abi_src, strlen(pl_aot_abi_src))) {
+        !write_file(dir, "aot_abi.h", pl_aot_abi_src, strlen(pl_aot_abi_src)) ||
+        !write_file(dir, "aot_mem.h", pl_aot_mem_src, strlen(pl_aot_mem_src))) {
         set_err(err, PYLON_ERR_ARG, "aot: cannot write to %s: %s", dir, strerror(errno));
         goto out;
     }
@@ -697,6 +752,8 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     size_t header_len = 0;
     header = read_text_len(hpath, &header_len);
     if (!header) { set_err(err, PYLON_ERR_ARG, "aot: cannot read wasm2c's header"); goto out; }
+    bool segue = aot_uses_segue(m);
+    if (segue && !use_segue_helpers(dir, err)) goto out;
     if (!gen_glue(m, header, header_len, digest, &glue, err)) goto out;
     if (!write_file(dir, "glue.c", glue.p, glue.n)) { set_err(err, PYLON_ERR_ARG, "aot: cannot write the glue"); goto out; }
 
@@ -711,7 +768,7 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
      * recursion exhausts it (and traps) instead of becoming a loop */
     char *cc_argv[] = {(char *)aot_cc(), "-O2", "-fno-optimize-sibling-calls", "-shared", "-fPIC",
                        "-fvisibility=hidden", "-w",
-                       "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",
+                       "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1", segue ? "-DPL_SEGUE=1" : "-DPL_SEGUE=0",
                        inc, c_out, glue_c, rt_c, "-lm", "-o", tmp_out, NULL};
     st = run_cmd(cc_argv, log);
     if (st != 0) {
@@ -747,8 +804,18 @@ int pylon_aot_cache_path(const uint8_t *wasm, size_t len, char *out, size_t cap)
     char cc_path[PATH_MAX];
     snprintf(cc_path, sizeof cc_path, "/usr/bin/%s", aot_cc());
     if (stat(aot_cc()[0] == '/' ? aot_cc() : cc_path, &st) != 0) memset(&st, 0, sizeof st);
-    snprintf(ident, sizeof ident, "abi%d;%s;%lld;%lld", PL_AOT_ABI, aot_cc(), (long long)st.st_size,
-             (long long)st.st_mtime);
+    /* ... and the artifact's own sources, so a change to them rebuilds */
+    char rt[65];
+    size_t nrt = strlen(pl_aot_rt_src), nabi = strlen(pl_aot_abi_src), nmem = strlen(pl_aot_mem_src);
+    char *srcs = malloc(nrt + nabi + nmem + 1);
+    if (!srcs) return -1;
+    memcpy(srcs, pl_aot_rt_src, nrt);
+    memcpy(srcs + nrt, pl_aot_abi_src, nabi);
+    memcpy(srcs + nrt + nabi, pl_aot_mem_src, nmem);
+    pl_sha256_hex(srcs, nrt + nabi + nmem, rt);
+    free(srcs);
+    snprintf(ident, sizeof ident, "abi%d;%s;%lld;%lld;segue%d;rt%.16s", PL_AOT_ABI, aot_cc(), (long long)st.st_size,
+             (long long)st.st_mtime, (int)segue_available(), rt);
     char tc[65];
     pl_sha256_hex(ident, strlen(ident), tc);
     const char *base = getenv("PYLON_CACHE_DIR");
@@ -787,6 +854,7 @@ pylon_module *pylon_module_load_aot(const uint8_t *wasm, size_t len, const char 
     const char *why = !desc ? "it has no pylon_aot_module"
                     : desc->abi != PL_AOT_ABI ? "it was built for another Pylon ABI"
                     : strcmp(desc->wasm_sha256, digest) != 0 ? "it was built from other bytes than this module's"
+                    : (desc->flags & PL_AOT_SEGUE) && !segue_available() ? "it addresses memory through %gs (FSGSBASE), which this machine does not offer"
                     : NULL;
     if (why) {
         set_err(err, PYLON_ERR_ARG, "aot: refusing %s: %s (module sha256:%.16s…); recompile with 'pylon aot compile'",
@@ -820,6 +888,7 @@ typedef struct aot_entry {
     sigjmp_buf jb;
     pylon_trap *trap;
     struct aot_entry *prev;
+    uint64_t saved_gs; /* GS base to restore on the way out (Segue) */
 } aot_entry;
 
 static _Thread_local aot_entry *tls_entry;
@@ -999,15 +1068,23 @@ static uint32_t host_type_id(const char *sig) {
 static const pl_aot_host host_api = {host_call_import, host_trap, host_rethrow, host_memory,
                                      host_global, host_grow, host_type_id};
 
-/* Runs fn(instance, args, results) with traps caught.  `slots` holds the
- * arguments on entry and the results on return (as for host functions). */
-static int aot_run(const pl_aot_module *desc, void (*fn)(void *, const uint64_t *, uint64_t *),
-                   void (*inst_fn)(void *, void *), void *winst, void *ctx, pylon_val *slots,
-                   uint32_t nresults, pylon_trap *trap) {
+/* Runs fn(instance, args, results) -- or, for instantiation, inst_fn --
+ * with traps caught.  `slots` holds the arguments on entry and the results
+ * on return (as for host functions).  A Segue artifact finds its memory
+ * through GS: it is pointed at the instance's memory here and restored on
+ * the way out, so nested entries (wasm -> host -> another instance) each
+ * see their own. */
+static int aot_run(pylon_instance *inst, void (*fn)(void *, const uint64_t *, uint64_t *),
+                   void (*inst_fn)(void *, void *), pylon_val *slots, uint32_t nresults, pylon_trap *trap) {
+    const pl_aot_module *desc = inst->module->aot->desc;
+    void *winst = inst->aot_inst;
     aot_entry e;
     e.trap = trap;
     e.prev = tls_entry;
     ensure_altstack();
+    bool segue = desc->flags & PL_AOT_SEGUE;
+    e.saved_gs = segue ? gsbase_get() : 0;
+    if (segue) gsbase_set((uint64_t)(uintptr_t)inst->mems[0]->data);
     uint32_t depth = desc->call_depth ? *desc->call_depth : 0;
     pl_exec *ex = pl_exec_get();
     pylon_val *saved_sp = ex ? ex->sp : NULL;
@@ -1016,18 +1093,20 @@ static int aot_run(const pl_aot_module *desc, void (*fn)(void *, const uint64_t 
     tls_entry = &e;
     tls_in_host = false;
     if (sigsetjmp(e.jb, 1)) {
+        if (segue) gsbase_set(e.saved_gs);
         tls_entry = e.prev;
         tls_in_host = was_in_host;
         if (desc->call_depth) *desc->call_depth = depth;
         if (ex) ex->sp = saved_sp;
         return -1;
     }
-    if (inst_fn) inst_fn(winst, ctx);
+    if (inst_fn) inst_fn(winst, inst);
     else {
         uint64_t res[16] = {0}; /* the glue refuses exports of more results */
         fn(winst, (const uint64_t *)slots, res);
         if (nresults) memcpy(slots, res, nresults * sizeof(uint64_t));
     }
+    if (segue) gsbase_set(e.saved_gs);
     tls_entry = e.prev;
     tls_in_host = was_in_host;
     if (ex) ex->sp = saved_sp;
@@ -1051,11 +1130,10 @@ static void leave_inst(pylon_instance *inst, pylon_instance *prev, pthread_t thr
 }
 
 int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap) {
-    const pl_aot_module *desc = f->inst->module->aot->desc;
     pthread_t th;
     bool set;
     pylon_instance *prev = enter_inst(f->inst, &th, &set);
-    int rc = aot_run(desc, f->aot_call, NULL, f->inst->aot_inst, NULL, slots, f->nresults, trap);
+    int rc = aot_run(f->inst, f->aot_call, NULL, slots, f->nresults, trap);
     leave_inst(f->inst, prev, th, set);
     return rc;
 }
@@ -1067,7 +1145,7 @@ int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap) {
     pthread_t th;
     bool set;
     pylon_instance *prev = enter_inst(inst, &th, &set);
-    int rc = aot_run(desc, NULL, desc->instantiate, inst->aot_inst, inst, NULL, 0, trap);
+    int rc = aot_run(inst, NULL, desc->instantiate, NULL, 0, trap);
     leave_inst(inst, prev, th, set);
     if (rc != 0) return -1;
     /* exported functions become callable through their wrappers */

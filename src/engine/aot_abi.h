@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_AOT_ABI 6
+#define PL_AOT_ABI 7
 
 /* What Pylon provides to an artifact. */
 typedef struct pl_aot_host {
@@ -57,6 +57,11 @@ typedef struct pl_aot_module {
     uint32_t nexports;
     const pl_aot_export *exports;
     uint32_t *call_depth;    /* wasm2c's depth counter: reset after a trap */
+    uint32_t flags;          /* PL_AOT_* below */
 } pl_aot_module;
+
+/* The artifact addresses its memory through the %gs segment (aot_mem.h):
+ * Pylon must point GS at the memory whenever the artifact's code runs. */
+#define PL_AOT_SEGUE 1u
 
 #endif

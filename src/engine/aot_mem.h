@@ -1,0 +1,46 @@
+/*
+ * aot_mem.h — how an AOT artifact reaches linear memory: included into
+ * wasm2c's output (Pylon inserts the #include just before wasm2c
+ * instantiates its load/store helpers), compiled into the artifact only.
+ *
+ * wasm2c's own helpers read `mem->data` on every access.  The memory is an
+ * import here, so that is two dependent loads, and because a store into
+ * linear memory may alias anything, the compiler must redo them after every
+ * store: loops that write memory keep reloading the base.
+ *
+ * With PL_SEGUE the artifact addresses memory through the %gs segment
+ * instead ("Segue"): Pylon points the thread's GS base at the memory when it
+ * enters native code (aot.c, aot_run) and every access is a single
+ * `mov %gs:addr` — no base register, nothing to reload, and stores into
+ * address space 256 cannot clobber the instance's fields.  It needs the
+ * FSGSBASE instructions (x86-64, Linux >= 5.9) and exactly one memory.
+ *
+ * The empty asm keeps a load whose value is unused: out-of-bounds accesses
+ * must still fault (and trap), as in wasm2c's own helpers.  Unlike theirs,
+ * it lets a float stay in an SSE register ("x"): "r" would force every f64
+ * load through a general-purpose register.  Cells are may_alias (wasm code
+ * reads the bytes of a float as an integer) and aligned(1) (any address).
+ */
+#if PL_SEGUE
+#undef DEFINE_LOAD
+#undef DEFINE_STORE
+#define PL_SEG __attribute__((address_space(256)))
+static inline void pl_keep_int(u64 v) { __asm__("" ::"r"(v)); }
+static inline void pl_keep_f32(f32 v) { __asm__("" ::"x"(v)); }
+static inline void pl_keep_f64(f64 v) { __asm__("" ::"x"(v)); }
+#define PL_KEEP(v) _Generic((v), f32: pl_keep_f32, f64: pl_keep_f64, default: pl_keep_int)(v)
+#define DEFINE_LOAD(name, t1, t2, t3)                                      \
+    static inline t3 name(wasm_rt_memory_t *mem, u64 addr) {               \
+        (void)mem;                                                         \
+        typedef t1 PL_SEG __attribute__((aligned(1), may_alias)) pl_cell;         \
+        t1 result = *(pl_cell *)(uintptr_t)addr;                           \
+        PL_KEEP(result);                                                   \
+        return (t3)(t2)result;                                             \
+    }
+#define DEFINE_STORE(name, t1, t2)                                         \
+    static inline void name(wasm_rt_memory_t *mem, u64 addr, t2 value) {   \
+        (void)mem;                                                         \
+        typedef t1 PL_SEG __attribute__((aligned(1), may_alias)) pl_cell;         \
+        *(pl_cell *)(uintptr_t)addr = (t1)value;                           \
+    }
+#endif
