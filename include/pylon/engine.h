@@ -281,6 +281,27 @@ int pylon_aot_cache_path(const uint8_t *wasm, size_t len, char *out, size_t cap)
 pylon_module *pylon_module_load_aot(const uint8_t *wasm, size_t len, const char *artifact, pylon_error *err);
 int pylon_module_is_aot(const pylon_module *m);
 
+/* Which tier loads a module (`--engine`). */
+typedef enum pylon_tier {
+    PYLON_TIER_AUTO,    /* native code when the cache has it, else the interpreter */
+    PYLON_TIER_INTERP,  /* always the interpreter */
+    PYLON_TIER_AOT,     /* native code, compiled into the cache first if missing */
+} pylon_tier;
+/* Loads `wasm` on `tier`.  `artifact` (may be NULL) is tried before the
+ * cache.  With PYLON_TIER_AOT a missing artifact is compiled now (slow);
+ * `on_compile` (may be NULL) is called first, so a CLI can say so. */
+pylon_module *pylon_module_load_tier(const uint8_t *wasm, size_t len, pylon_tier tier,
+                                     const char *artifact, void (*on_compile)(void *user),
+                                     void *user, pylon_error *err);
+/* 1 if the cache holds a usable artifact for these bytes, else 0. */
+int pylon_aot_cached(const uint8_t *wasm, size_t len);
+/* Compiles these bytes into the cache in a detached, low-priority
+ * background process that outlives the caller (Ctrl-C does not stop it);
+ * a later pylon_module_load_tier(AUTO) picks the result up.  Returns 0 when
+ * the compile was started or the artifact is already there, -1 otherwise.
+ * At most one compile per module per process. */
+int pylon_aot_compile_background(const uint8_t *wasm, size_t len);
+
 /* ---- memory ---------------------------------------------------------------- */
 
 #define PYLON_PAGE_SIZE 65536u

@@ -348,6 +348,12 @@ pylon_host *pylon_host_use_plan(pylon_imports *imp, const char *plan_path,
  * with a valid handle; they answer invalid-input / trap. */
 int pylon_host_add_stub_imports(pylon_imports *imp, const char *hint);
 
+/* Which tier runs providers (default PYLON_TIER_AUTO: native code when
+ * compiled; a provider without it runs on the interpreter while it is
+ * compiled in the background, and tiers up at its next instantiation).  A
+ * provider with a fuel limit always runs on the interpreter. */
+void pylon_host_set_tier(pylon_host *h, pylon_tier tier);
+
 /* Counters, for tests and the bench. */
 typedef struct pylon_host_stats {
     uint64_t resolves, resolve_denied;

@@ -16,5 +16,7 @@ enum {
 
 /* Reads a whole file; returns a malloc'd buffer or NULL with errno set. */
 uint8_t *pylon_read_file(const char *path, size_t *len);
+/* A monotonic clock, in seconds, for "took N s" messages. */
+double pylon_now_seconds(void);
 
 #endif

@@ -79,17 +79,15 @@ int pylon_cmd_aot(int argc, char **argv) {
         return PYLON_EXIT_IO;
     }
     fprintf(stderr, "pylon aot: compiling %s (%zu bytes) with wasm2c and the C compiler...\n", module, len);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = pylon_now_seconds();
     pylon_error err;
     int rc = pylon_aot_compile(bytes, len, out, &err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = pylon_now_seconds() - t0;
     free(bytes);
     if (rc != 0) {
         fprintf(stderr, "pylon aot: %s: %s\n", module, err.message);
         return err.kind == PYLON_ERR_ARG ? PYLON_EXIT_IO : PYLON_EXIT_LOAD;
     }
-    fprintf(stderr, "pylon aot: wrote %s (%.1fs)\n", out,
-            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    fprintf(stderr, "pylon aot: wrote %s (%.1fs)\n", out, took);
     return PYLON_EXIT_OK;
 }

@@ -23,8 +23,12 @@ static const char usage_text[] =
     "(STORE/sha256/<hex>); every load re-checks the digest.\n"
     "\n"
     "commands:\n"
-    "  add FILE... [--allow]      store files; prints each digest.  --allow also puts\n"
-    "                             the digests on the trust store's allow-list\n"
+    "  add FILE... [--allow] [--no-aot]\n"
+    "                             store files; prints each digest.  --allow also puts\n"
+    "                             the digests on the trust store's allow-list.  Each\n"
+    "                             module is compiled to native code for the AOT\n"
+    "                             cache as it lands (see 'pylon aot'); --no-aot skips\n"
+    "                             that (a run then compiles it in the background)\n"
     "  ls [--plan PLAN]...        list blobs (digest, size; with --plan, which cap ids\n"
     "                             name each)\n"
     "  verify [DIGEST...] [--remove-bad]\n"
@@ -33,8 +37,9 @@ static const char usage_text[] =
     "  gc --plan PLAN... [--dry-run]\n"
     "                             delete blobs none of the plans references, and\n"
     "                             temporary files left by interrupted writes\n"
-    "  fetch DIGEST... --upstream URL\n"
-    "                             copy blobs from an upstream store (verified first)\n"
+    "  fetch DIGEST... --upstream URL [--no-aot]\n"
+    "                             copy blobs from an upstream store (verified first);\n"
+    "                             compiled to native code as with add\n"
     "\n";
 
 typedef struct ls_ctx {
@@ -43,6 +48,30 @@ typedef struct ls_ctx {
     int count;
     uint64_t bytes;
 } ls_ctx;
+
+/* A provider is compiled to native code as it lands, so its first run
+ * already has it.  Not compiling is never an error: the module then runs
+ * on the interpreter (and the note says why). */
+static void compile_native(pylon_blobstore *bs, const pylon_digest *d, const char *cmd) {
+    uint8_t *bytes;
+    size_t len;
+    pylon_host_error he;
+    if (pylon_blob_get_local(bs, d, &bytes, &len, &he)) return;
+    char dg[32];
+    pylon_digest_short(d, dg);
+    if (pylon_aot_cached(bytes, len)) {
+        fprintf(stderr, "%s: %s: native code already in the AOT cache\n", cmd, dg);
+    } else {
+        fprintf(stderr, "%s: %s: compiling to native code...\n", cmd, dg);
+        double t0 = pylon_now_seconds();
+        pylon_error err;
+        pylon_module *m = pylon_module_load_tier(bytes, len, PYLON_TIER_AOT, NULL, NULL, NULL, &err);
+        if (m) fprintf(stderr, "%s: %s: native code ready (%.1fs)\n", cmd, dg, pylon_now_seconds() - t0);
+        else fprintf(stderr, "%s: %s: no native code, it will run on the interpreter: %s\n", cmd, dg, err.message);
+        pylon_module_free(m);
+    }
+    free(bytes);
+}
 
 static int ls_visit(const char *name, bool ok, const pylon_digest *d, uint64_t size, void *user) {
     ls_ctx *c = user;
@@ -149,7 +178,7 @@ int pylon_cmd_blob(int argc, char **argv) {
     pylon_host_paths paths = { 0 };
     char **args = calloc((size_t)argc, sizeof *args), **plan_paths = calloc((size_t)argc, sizeof *plan_paths);
     int nargs = 0, nplans = 0, rc = PYLON_EXIT_USAGE;
-    bool allow = false, remove_bad = false, dry = false;
+    bool allow = false, remove_bad = false, dry = false, aot = true;
     for (int i = 2; i < argc; i++) {
         const char *v;
         int r;
@@ -166,6 +195,7 @@ int pylon_cmd_blob(int argc, char **argv) {
             continue;
         }
         if (hc_flag(argv, i, "--allow")) { allow = true; continue; }
+        if (hc_flag(argv, i, "--no-aot")) { aot = false; continue; }
         if (hc_flag(argv, i, "--remove-bad")) { remove_bad = true; continue; }
         if (hc_flag(argv, i, "--dry-run")) { dry = true; continue; }
         if (argv[i][0] == '-' && argv[i][1]) {
@@ -196,6 +226,8 @@ int pylon_cmd_blob(int argc, char **argv) {
             if (pylon_blob_put_file(bs, args[i], &d, &e)) { rc = hc_fail(cmd, &e); break; }
             if (t && pylon_trust_allow(t, &d, &e)) { rc = hc_fail(cmd, &e); break; }
             printf("%s  %s%s\n", pylon_digest_format(&d, dg), args[i], t ? "  (allowed)" : "");
+            fflush(stdout);
+            if (aot) compile_native(bs, &d, cmd);
         }
         pylon_trust_free(t);
     } else if (!strcmp(sub, "ls")) {
@@ -261,6 +293,8 @@ int pylon_cmd_blob(int argc, char **argv) {
             if (pylon_blob_get(bs, &d, &bytes, &len, &e)) { rc = hc_fail(cmd, &e); continue; }
             free(bytes);
             printf("%s  %zu bytes\n", pylon_digest_format(&d, dg), len);
+            fflush(stdout);
+            if (aot) compile_native(bs, &d, cmd);
         }
     }
 done:

@@ -49,7 +49,8 @@ const char pylon_sandbox_help[] =
     "                          compiled ahead of time (compiling on first use, see\n"
     "                          'pylon aot'); or (default) native when a compiled\n"
     "                          artifact exists, the interpreter otherwise.  --fuel\n"
-    "                          is counted by the interpreter only\n";
+    "                          is counted by the interpreter only, so it implies\n"
+    "                          --engine interp (--engine aot with --fuel is an error)\n";
 
 int pylon_sandbox_usage_error(const pylon_sandbox *sb, const char *fmt, const char *arg) {
     fprintf(stderr, "%s: ", sb->cmd);
@@ -235,9 +236,9 @@ int pylon_sandbox_option(pylon_sandbox *sb, int argc, char **argv, int *ip) {
     } else if (!strcmp(name, "--plan")) {
         sb->plan = val;
     } else if (!strcmp(name, "--engine")) {
-        if (!strcmp(val, "interp")) sb->engine = PYLON_ENGINE_INTERP;
-        else if (!strcmp(val, "aot")) sb->engine = PYLON_ENGINE_AOT;
-        else if (!strcmp(val, "auto")) sb->engine = PYLON_ENGINE_AUTO;
+        if (!strcmp(val, "interp")) sb->engine = PYLON_TIER_INTERP;
+        else if (!strcmp(val, "aot")) sb->engine = PYLON_TIER_AOT;
+        else if (!strcmp(val, "auto")) sb->engine = PYLON_TIER_AUTO;
         else {
             pylon_sandbox_usage_error(sb, "--engine %s: expected interp, aot or auto", val);
             return -PYLON_EXIT_USAGE;
@@ -325,41 +326,26 @@ static int on_interrupt(pylon_instance *inst, void *user) {
 }
 
 /* Loads the module on the engine the options ask for (see --engine). */
+typedef struct { const char *cmd, *module; } compile_note;
+static void say_compiling(void *user) {
+    const compile_note *n = user;
+    fprintf(stderr, "%s: compiling %s to native code (once; see 'pylon aot')...\n", n->cmd, n->module);
+}
 static pylon_module *load_module(pylon_sandbox *sb, const char *module, const uint8_t *bytes,
                                  size_t len, pylon_error *err) {
-    if (sb->engine == PYLON_ENGINE_INTERP) return pylon_module_load(bytes, len, err);
-    char cached[4096];
-    bool have_cache = pylon_aot_cache_path(bytes, len, cached, sizeof cached) == 0;
-    const char *candidates[2] = {sb->artifact, have_cache ? cached : NULL};
-    for (int i = 0; i < 2; i++) {
-        struct stat st;
-        if (!candidates[i] || stat(candidates[i], &st) != 0) continue;
-        pylon_error e2;
-        pylon_module *m = pylon_module_load_aot(bytes, len, candidates[i], &e2);
-        if (m) return m;
-        if (sb->engine == PYLON_ENGINE_AOT)
-            fprintf(stderr, "%s: %s; recompiling\n", sb->cmd, e2.message);
-    }
-    if (sb->engine == PYLON_ENGINE_AUTO) return pylon_module_load(bytes, len, err);
-    if (!have_cache) {
-        snprintf(err->message, sizeof err->message, "no place for the AOT cache; set PYLON_CACHE_DIR");
-        err->kind = PYLON_ERR_ARG;
-        return NULL;
-    }
-    /* --engine aot: compile on first use, into the cache */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", cached);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') { *p = 0; mkdir(dir, 0755); *p = '/'; }
-    fprintf(stderr, "%s: compiling %s to native code (once; see 'pylon aot')...\n", sb->cmd, module);
-    if (pylon_aot_compile(bytes, len, cached, err) != 0) return NULL;
-    return pylon_module_load_aot(bytes, len, cached, err);
+    compile_note note = {sb->cmd, module};
+    /* native code counts no fuel: a fuel budget is kept by the interpreter */
+    pylon_tier tier = sb->limits.fuel ? PYLON_TIER_INTERP : sb->engine;
+    return pylon_module_load_tier(bytes, len, tier, sb->artifact, say_compiling, &note, err);
 }
 
 int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const pylon_sandbox_hooks *hooks) {
     int rc;
     pylon_error err;
     size_t len;
+    if (sb->limits.fuel && sb->engine == PYLON_TIER_AOT)
+        return pylon_sandbox_usage_error(sb, "--fuel needs the interpreter: native code counts no fuel "
+                                         "(drop --engine aot%s, or bound the time with --timeout)", "");
     uint8_t *bytes = pylon_read_file(module, &len);
     if (!bytes) {
         fprintf(stderr, "%s: cannot read %s: %s; check the path\n", sb->cmd, module, strerror(errno));
@@ -393,6 +379,7 @@ int pylon_sandbox_run(pylon_sandbox *sb, const char *module, const pylon_sandbox
             rc = PYLON_EXIT_LOAD;
             goto done;
         }
+        pylon_host_set_tier(sb->host, sb->engine);   /* providers follow --engine */
     } else if (pylon_host_add_stub_imports(imp, "run with --plan PLAN to give the guest capabilities") != 0) {
         fprintf(stderr, "%s: out of memory registering the dynlink stubs\n", sb->cmd);
         rc = PYLON_EXIT_IO;

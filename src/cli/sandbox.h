@@ -21,7 +21,7 @@ typedef struct pylon_sandbox {
     double timeout;            /* seconds; 0 = none */
     int *socks;
     int nsocks;
-    enum { PYLON_ENGINE_AUTO, PYLON_ENGINE_INTERP, PYLON_ENGINE_AOT } engine;
+    pylon_tier engine;
     const char *artifact;      /* an AOT artifact to prefer over the cache's */
     const char *plan;          /* --plan: the guest's capabilities */
     struct pylon_host *host;   /* the dynlink host serving them */

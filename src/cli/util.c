@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cli/cli.h"
 
@@ -21,4 +22,10 @@ uint8_t *pylon_read_file(const char *path, size_t *len) {
     fclose(f);
     if (buf) *len = n;
     return buf;
+}
+
+double pylon_now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -36,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -279,10 +282,19 @@ static const char *next_line(const char *line, const char *end) {
 }
 
 /* Runs argv with stdout+stderr to `log`; returns the exit status or -1. */
+/* A compiler process must not hold the host's descriptors (a --listen
+ * socket, a guest's files) while it runs, let alone after Pylon exits. */
+static void close_inherited_fds(void) {
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0) return;
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) close((int)fd);
+}
+
 static int run_cmd(char *const argv[], const char *log) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        close_inherited_fds();
         FILE *f = freopen(log, "w", stdout);
         if (f) dup2(fileno(stdout), 2);
         execvp(argv[0], argv);
@@ -828,6 +840,89 @@ int pylon_aot_cache_path(const uint8_t *wasm, size_t len, char *out, size_t cap)
     }
     int n = snprintf(out, cap, "%s/aot/%s-%.12s.so", base, digest, tc);
     return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* ---- tiers: the cache in use ------------------------------------------------------------ */
+
+/* mkdir -p of the directory part of `path`. */
+static void make_parent_dirs(const char *path) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') { *p = 0; mkdir(dir, 0755); *p = '/'; }
+}
+
+int pylon_aot_cached(const uint8_t *wasm, size_t len) {
+    char path[PATH_MAX];
+    struct stat st;
+    return pylon_aot_cache_path(wasm, len, path, sizeof path) == 0 && stat(path, &st) == 0;
+}
+
+pylon_module *pylon_module_load_tier(const uint8_t *wasm, size_t len, pylon_tier tier,
+                                     const char *artifact, void (*on_compile)(void *user),
+                                     void *user, pylon_error *err) {
+    if (tier == PYLON_TIER_INTERP) return pylon_module_load(wasm, len, err);
+    char cached[PATH_MAX];
+    bool have_cache = pylon_aot_cache_path(wasm, len, cached, sizeof cached) == 0;
+    const char *candidates[2] = {artifact, have_cache ? cached : NULL};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (!candidates[i] || stat(candidates[i], &st) != 0) continue;
+        /* a stale or foreign artifact is not an error: it is rebuilt */
+        pylon_module *m = pylon_module_load_aot(wasm, len, candidates[i], NULL);
+        if (m) return m;
+    }
+    if (tier == PYLON_TIER_AUTO) return pylon_module_load(wasm, len, err);
+    if (!have_cache) {
+        set_err(err, PYLON_ERR_ARG, "aot: no place for the artifact cache; set PYLON_CACHE_DIR");
+        return NULL;
+    }
+    make_parent_dirs(cached);
+    if (on_compile) on_compile(user);
+    if (pylon_aot_compile(wasm, len, cached, err) != 0) return NULL;
+    return pylon_module_load_aot(wasm, len, cached, err);
+}
+
+/* Digests this process already sent to the background, so a provider that
+ * is re-instantiated while its compile runs does not start another. */
+static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+static char (*bg_started)[65];
+static size_t bg_n;
+
+int pylon_aot_compile_background(const uint8_t *wasm, size_t len) {
+    char path[PATH_MAX], digest[65];
+    struct stat st;
+    if (pylon_aot_cache_path(wasm, len, path, sizeof path) != 0) return -1;
+    if (stat(path, &st) == 0) return 0;
+    pl_sha256_hex(wasm, len, digest);
+    pthread_mutex_lock(&bg_lock);
+    for (size_t i = 0; i < bg_n; i++)
+        if (!strcmp(bg_started[i], digest)) { pthread_mutex_unlock(&bg_lock); return 0; }
+    char (*grown)[65] = realloc(bg_started, (bg_n + 1) * sizeof *bg_started);
+    if (grown) { bg_started = grown; memcpy(bg_started[bg_n++], digest, 65); }
+    pthread_mutex_unlock(&bg_lock);
+    if (!grown) return -1;
+    make_parent_dirs(path);
+    /* Double fork: the compiler process is nobody's child here (no zombie,
+     * no wait) and lives on when Pylon exits.  It ignores SIGINT so that
+     * Ctrl-C on the run does not also kill the compile, and holds none of
+     * the host's descriptors.  The artifact appears atomically (rename),
+     * so a concurrent load sees all of it or nothing. */
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (fork() != 0) _exit(0);
+        setsid();
+        signal(SIGINT, SIG_IGN);
+        close_inherited_fds();
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+        if (setpriority(PRIO_PROCESS, 0, 10) != 0) { /* best effort */ }
+        _exit(pylon_aot_compile(wasm, len, path, NULL) == 0 ? 0 : 1);
+    }
+    int wst;
+    while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {}
+    return 0;
 }
 
 /* ---- loading --------------------------------------------------------------------------- */

@@ -72,6 +72,7 @@ struct provider {
     pylon_func *handle_fn, *post_fn, *realloc_fn;
     uint32_t max_pages;
     bool busy;                  /* inside an invoke: re-entry is refused */
+    bool tier_pending;          /* interpreted while native code compiles */
 };
 
 struct pylon_host {
@@ -81,6 +82,7 @@ struct pylon_host {
     pylon_trust *trust;
     pylon_audit *audit;
     pl_watchdog *wd;
+    pylon_tier tier;            /* see pylon_host_set_tier */
     provider *providers;
     size_t nproviders;
     caller *guests;
@@ -279,6 +281,44 @@ static int classify(provider *p, const pylon_trap *t, bool fired, const char *du
                    p->cap->id, during, where, t->message);
 }
 
+/* A provider's module on the best tier there is (pylon_host_set_tier).
+ * Under auto, a provider without native code yet runs on the interpreter
+ * while a background process compiles it; the next instance of it (after
+ * a discard, or in the next run) tiers up.  A fuel limit keeps a provider
+ * on the interpreter: native code counts no fuel. */
+static pylon_module *provider_module(provider *p, const uint8_t *bytes, size_t len, pylon_error *err) {
+    pylon_tier tier = p->cap->limits.fuel ? PYLON_TIER_INTERP : p->host->tier;
+    pylon_module *m = pylon_module_load_tier(bytes, len, tier, NULL, NULL, NULL, err);
+    if (!m && tier == PYLON_TIER_AOT && err->kind == PYLON_ERR_UNSUPPORTED) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "provider \"%s\" runs on the interpreter: %s", p->cap->id, err->message);
+        say(p->host, msg);
+        m = pylon_module_load(bytes, len, err);
+    }
+    p->tier_pending = m && tier == PYLON_TIER_AUTO && !pylon_module_is_aot(m) &&
+                      pylon_aot_compile_background(bytes, len) == 0;
+    return m;
+}
+
+/* Between instances: swaps in native code once its compile finished. */
+static void tier_up(provider *p) {
+    uint8_t *bytes;
+    size_t len;
+    pylon_host_error e;
+    if (pylon_blob_get_local(p->host->blobs, &p->cap->digest, &bytes, &len, &e)) return;
+    if (pylon_aot_cached(bytes, len)) {
+        pylon_module *m = pylon_module_load_tier(bytes, len, PYLON_TIER_AUTO, NULL, NULL, NULL, NULL);
+        if (m && pylon_module_is_aot(m)) {
+            pylon_module_free(p->module);
+            p->module = m;
+            p->tier_pending = false;
+        } else {
+            pylon_module_free(m);
+        }
+    }
+    free(bytes);
+}
+
 /* Makes the provider's instance if there is none. */
 static int ensure_instance(provider *p, pylon_host_error *e) {
     if (p->inst) return 0;
@@ -286,12 +326,13 @@ static int ensure_instance(provider *p, pylon_host_error *e) {
     const pylon_plan_cap *cap = p->cap;
     char dg[32];
     pylon_digest_short(&cap->digest, dg);
+    if (p->module && p->tier_pending) tier_up(p);
     if (!p->module) {
         uint8_t *bytes;
         size_t len;
         if (pylon_blob_get(h->blobs, &cap->digest, &bytes, &len, e)) return -1;
         pylon_error perr;
-        p->module = pylon_module_load(bytes, len, &perr);
+        p->module = provider_module(p, bytes, len, &perr);
         free(bytes);
         if (!p->module)
             return pl_herr(e, PYLON_HOST_EMIT_LINK_ERROR,
@@ -375,7 +416,8 @@ static int ensure_instance(provider *p, pylon_host_error *e) {
         }
     }
     pylon_audit_entry ae = { .event = "instantiate", .caller = NULL, .cap = cap->id,
-                             .digest = &cap->digest, .outcome = "ok", .code = -1 };
+                             .digest = &cap->digest, .outcome = "ok", .code = -1,
+                             .message = pylon_module_is_aot(p->module) ? "native code" : "interpreter" };
     audit(h, &ae);
     return 0;
 }
@@ -855,6 +897,8 @@ void pylon_host_free(pylon_host *h) {
     pylon_plan_free(h->owned_plan);
     free(h);
 }
+
+void pylon_host_set_tier(pylon_host *h, pylon_tier tier) { h->tier = tier; }
 
 pylon_host *pylon_host_new(const pylon_plan *plan, const pylon_host_paths *paths,
                            pylon_host_error *err) {
