@@ -104,9 +104,8 @@ DL_NATIVE_CRC := $(DL_DIR)/native/table.o $(DL_DIR)/native/slice8.o $(DL_DIR)/na
 $(DL_DIR)/dynlink_bench: bench/dynlink_bench.c $(DL_NATIVE_CRC) $(BUILD)/libpylon.a include/pylon/host.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DL_NATIVE_CRC) $(BUILD)/libpylon.a $(LDLIBS)
 
-# With a python.wasm that has the crc32c extension (the shared one, or the
-# private one of tests/dynlink/python-caps.sh), the Python rows run too.
-DL_PYTHON = $(firstword $(foreach w,$(BUILD)/python/python.wasm $(BUILD)/python-caps/python.wasm,\
+# With build/python/python.wasm (make python), the Python rows run too.
+DL_PYTHON = $(firstword $(foreach w,$(BUILD)/python/python.wasm,\
               $(shell wasm-objdump -x -j Import $(w) 2>/dev/null | grep -q compose:dynlink && echo $(w))))
 dynlink-bench: dynlink
 	$(DL_DIR)/dynlink_bench --dir $(DL_DIR) --caps $(BUILD)/caps/crc32c \

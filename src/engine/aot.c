@@ -73,6 +73,32 @@ static bool segue_available(void) {
 #endif
 }
 
+/* The CPU native code is compiled for: the SHA-256 of its vendor, family,
+ * model and feature flags (from /proc/cpuinfo), or "" when unknown, and
+ * then code is compiled for generic x86-64.  Artifacts carry it, so one
+ * copied to another machine (or a shared cache) is refused rather than
+ * run into an illegal instruction. */
+static char cpu_id[65];
+static void cpu_identity_read(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[8192], all[16384] = "";
+    size_t n = 0;
+    while (fgets(line, sizeof line, f) && line[0] != '\n') /* the first CPU's block */
+        if (!strncmp(line, "vendor_id", 9) || !strncmp(line, "cpu family", 10) ||
+            !strncmp(line, "model\t", 6) || !strncmp(line, "flags", 5)) {
+            size_t l = strlen(line);
+            if (n + l < sizeof all) { memcpy(all + n, line, l + 1); n += l; }
+        }
+    fclose(f);
+    if (n) pl_sha256_hex(all, n, cpu_id);
+}
+static const char *cpu_identity(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, cpu_identity_read);
+    return cpu_id;
+}
+
 #if defined(__x86_64__)
 static inline uint64_t gsbase_get(void) { uint64_t v; __asm__ volatile("rdgsbase %0" : "=r"(v)); return v; }
 static inline void gsbase_set(uint64_t v) { __asm__ volatile("wrgsbase %0" ::"r"(v) : "memory"); }
@@ -651,8 +677,8 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
     putf(g, "#if WASM_RT_USE_STACK_DEPTH_COUNT\n#define PL_DEPTH &wasm_rt_call_stack_depth\n#else\n#define PL_DEPTH 0\n#endif\n");
     putf(g, "__attribute__((visibility(\"default\"))) const pl_aot_module pylon_aot_module = {\n"
             "  PL_AOT_ABI, \"%s\", sizeof(pl_inst), pl_init, pl_instantiate, pl_free, %d, pl_exports, PL_DEPTH,\n"
-            "  PL_SEGUE ? PL_AOT_SEGUE : 0\n};\n",
-         digest, nexp);
+            "  PL_SEGUE ? PL_AOT_SEGUE : 0, \"%s\"\n};\n",
+         digest, nexp, cpu_identity());
     free(exports.p);
     if (g->oom) { set_err(err, PYLON_ERR_NOMEM, "aot: out of host memory"); return false; }
     return true;
@@ -778,7 +804,9 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     /* no bounds checks in the code: memories are guarded (see aot_run) */
     /* no tail calls: wasm recursion must grow the stack so that runaway
      * recursion exhausts it (and traps) instead of becoming a loop */
-    char *cc_argv[] = {(char *)aot_cc(), "-O2", "-fno-optimize-sibling-calls", "-shared", "-fPIC",
+    /* for this CPU, as a JIT would: the cache is per machine (cpu_identity) */
+    char *cc_argv[] = {(char *)aot_cc(), "-O2", cpu_identity()[0] ? "-march=native" : "-march=x86-64",
+                       "-fno-optimize-sibling-calls", "-shared", "-fPIC",
                        "-fvisibility=hidden", "-w",
                        "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1", segue ? "-DPL_SEGUE=1" : "-DPL_SEGUE=0",
                        inc, c_out, glue_c, rt_c, "-lm", "-o", tmp_out, NULL};
@@ -826,8 +854,8 @@ int pylon_aot_cache_path(const uint8_t *wasm, size_t len, char *out, size_t cap)
     memcpy(srcs + nrt + nabi, pl_aot_mem_src, nmem);
     pl_sha256_hex(srcs, nrt + nabi + nmem, rt);
     free(srcs);
-    snprintf(ident, sizeof ident, "abi%d;%s;%lld;%lld;segue%d;rt%.16s", PL_AOT_ABI, aot_cc(), (long long)st.st_size,
-             (long long)st.st_mtime, (int)segue_available(), rt);
+    snprintf(ident, sizeof ident, "abi%d;%s;%lld;%lld;segue%d;rt%.16s;cpu%.16s", PL_AOT_ABI, aot_cc(),
+             (long long)st.st_size, (long long)st.st_mtime, (int)segue_available(), rt, cpu_identity());
     char tc[65];
     pl_sha256_hex(ident, strlen(ident), tc);
     const char *base = getenv("PYLON_CACHE_DIR");
@@ -950,6 +978,7 @@ pylon_module *pylon_module_load_aot(const uint8_t *wasm, size_t len, const char 
                     : desc->abi != PL_AOT_ABI ? "it was built for another Pylon ABI"
                     : strcmp(desc->wasm_sha256, digest) != 0 ? "it was built from other bytes than this module's"
                     : (desc->flags & PL_AOT_SEGUE) && !segue_available() ? "it addresses memory through %gs (FSGSBASE), which this machine does not offer"
+                    : strcmp(desc->cpu, cpu_identity()) != 0 ? "it was compiled for another CPU"
                     : NULL;
     if (why) {
         set_err(err, PYLON_ERR_ARG, "aot: refusing %s: %s (module sha256:%.16s…); recompile with 'pylon aot compile'",

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_AOT_ABI 7
+#define PL_AOT_ABI 8
 
 /* What Pylon provides to an artifact. */
 typedef struct pl_aot_host {
@@ -58,6 +58,9 @@ typedef struct pl_aot_module {
     const pl_aot_export *exports;
     uint32_t *call_depth;    /* wasm2c's depth counter: reset after a trap */
     uint32_t flags;          /* PL_AOT_* below */
+    /* Code is compiled for the CPU it was built on (-march=native): the
+     * SHA-256 (hex) of that CPU's identity, or "" for generic x86-64. */
+    char cpu[65];
 } pl_aot_module;
 
 /* The artifact addresses its memory through the %gs segment (aot_mem.h):

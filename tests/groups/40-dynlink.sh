@@ -237,11 +237,10 @@ sed -i '5s/"seq":5,/"seq":5, /' "$log"      # one byte added: still JSON, no lon
   && ok "trust audit verify names the tampered line" || { bad "audit tamper"; cat "$WORK/e"; }
 
 # ---- 8. Python: the extension and the facade in python.wasm ---------------------------------
-# Runs when a python.wasm with _crc32c_dynlink_cap exists: the shared one
-# once guest/python/ builds it in, else the private one of
-# tests/dynlink/python-caps.sh (docs/dynlink.md, "Python").
+# Runs when build/python/python.wasm (make python) exists and has
+# _crc32c_dynlink_cap (docs/dynlink.md, "Python").
 PYW=
-for cand in "$B/python/python.wasm" "$B/python-caps/python.wasm"; do
+for cand in "$B/python/python.wasm"; do
   if [ -f "$cand" ] && grep -q 'compose:dynlink/linker' <<<"$(wasm-objdump -x -j Import "$cand" 2>/dev/null)"; then
     PYW=$cand; break
   fi
