@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_AOT_ABI 8
+#define PL_AOT_ABI 9
 
 /* What Pylon provides to an artifact. */
 typedef struct pl_aot_host {
@@ -35,6 +35,11 @@ typedef struct pl_aot_host {
     uint32_t (*grow_memory)(void *memory, uint32_t delta);
     /* A process-wide id for a function type, for call_indirect checks. */
     uint32_t (*func_type_id)(const char *signature);
+    /* A loop safepoint found the poll word set: runs the interrupt handler
+     * of the instance running on this thread, if it has an interrupt
+     * pending.  0 to go on, -1 after recording a trap (the glue then
+     * calls rethrow()). */
+    int (*poll)(void);
 } pl_aot_host;
 
 typedef struct pl_aot_export {
@@ -61,9 +66,12 @@ typedef struct pl_aot_module {
     /* Code is compiled for the CPU it was built on (-march=native): the
      * SHA-256 (hex) of that CPU's identity, or "" for generic x86-64. */
     char cpu[65];
+    /* The poll word (aot_inject.h): how many of the artifact's instances
+     * have an interrupt pending; loop back-edges check it. */
+    volatile uint32_t *poll;
 } pl_aot_module;
 
-/* The artifact addresses its memory through the %gs segment (aot_mem.h):
+/* The artifact addresses its memory through the %gs segment (aot_inject.h):
  * Pylon must point GS at the memory whenever the artifact's code runs. */
 #define PL_AOT_SEGUE 1u
 

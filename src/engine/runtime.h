@@ -90,6 +90,7 @@ struct pylon_instance {
     void *aot_inst;          /* wasm2c's instance struct, for AOT modules */
     pthread_t aot_thread;    /* the thread running its native code, if any */
     bool aot_thread_set;
+    _Atomic int aot_poll_armed; /* counted in its artifact's poll word */
     pylon_interrupt_fn on_interrupt;
     void *on_interrupt_user;
     void *user;

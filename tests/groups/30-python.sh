@@ -21,8 +21,7 @@
 # from nothing).  Everything runs on Pylon's interpreter (--engine interp:
 # the engine every build has, and the reference); PY_ENGINE=aot runs it all
 # on the AOT tier instead (then `make python` also compiles the artifact,
-# about 4 more minutes; Ctrl-C in a busy loop is a known AOT limitation,
-# docs/python.md).  The regrtest part runs REGRTEST_JOBS (default 2)
+# about 2 more minutes): that is 35-python-aot.sh.  The regrtest part runs REGRTEST_JOBS (default 2)
 # modules at a time and leaves out the slowest test cases
 # (tests/python/ci-ignore.txt).  Measured on the shared 2-core machine: the
 # whole group 3.5 minutes at a load average of 1 (regrtest 3 of them) and

@@ -1,9 +1,20 @@
 /*
- * aot_mem.h — how an AOT artifact reaches linear memory: included into
- * wasm2c's output (Pylon inserts the #include just before wasm2c
- * instantiates its load/store helpers), compiled into the artifact only.
+ * aot_inject.h — what Pylon adds to wasm2c's output: Pylon inserts an
+ * #include of this file just before wasm2c instantiates its load/store
+ * helpers (so it may redefine them) and rewrites every backward goto (a
+ * loop's back-edge) into PL_BACK.  Compiled into the artifact only.
  *
- * wasm2c's own helpers read `mem->data` on every access.  The memory is an
+ * 1. Loop safepoints.  Native code would otherwise notice an interrupt
+ * only at its next host call: a loop that never calls the host (Python
+ * spinning in `while True: pass`) could not take Ctrl-C gently.  The
+ * back-edges of loops that call something (see aot.c, inject) read the
+ * artifact's poll word, which counts its instances with an interrupt
+ * pending (pylon_instance_interrupt); when it is set, the glue's
+ * pl_poll_slow asks Pylon to run the interrupt handler of the instance
+ * running on this thread, or to trap.  One RIP-relative compare and a
+ * not-taken branch; no register, so leaf-call loops keep their shape.
+ *
+ * 2. Memory access.  wasm2c's own helpers read `mem->data` on every access.  The memory is an
  * import here, so that is two dependent loads, and because a store into
  * linear memory may alias anything, the compiler must redo them after every
  * store: loops that write memory keep reloading the base.
@@ -21,6 +32,14 @@
  * load through a general-purpose register.  Cells are may_alias (wasm code
  * reads the bytes of a float as an integer) and aligned(1) (any address).
  */
+extern volatile uint32_t pl_poll_pending;
+void pl_poll_slow(void);
+#define PL_BACK(label)                                                     \
+    do {                                                                   \
+        if (UNLIKELY(pl_poll_pending)) pl_poll_slow();                     \
+        goto label;                                                        \
+    } while (0)
+
 #if PL_SEGUE
 #undef DEFINE_LOAD
 #undef DEFINE_STORE
