@@ -41,6 +41,7 @@ int main(int argc, char **argv) {
     pylon_host_paths paths = { 0 };
     const char *plan = NULL;
     bool stats = false, no_plan = false;
+    pylon_tier tier = PYLON_TIER_AUTO;   /* for the providers; the guest runs interpreted */
     pylon_wasi_config *cfg = pylon_wasi_config_new();
     int i;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -49,6 +50,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--plan") && i + 1 < argc) plan = argv[++i];
         else if (!strcmp(argv[i], "--stats")) stats = true;
         else if (!strcmp(argv[i], "--no-plan")) no_plan = true;
+        else if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
+            const char *e = argv[++i];
+            tier = !strcmp(e, "interp") ? PYLON_TIER_INTERP : !strcmp(e, "aot") ? PYLON_TIER_AOT : PYLON_TIER_AUTO;
+        }
         else if (!strcmp(argv[i], "--env") && i + 1 < argc) pylon_wasi_config_env(cfg, argv[++i]);
         else if ((!strcmp(argv[i], "--dir") || !strcmp(argv[i], "--ro-dir")) && i + 1 < argc) {
             bool ro = argv[i][2] == 'r';
@@ -62,7 +67,8 @@ int main(int argc, char **argv) {
         }
     }
     if ((!plan && !no_plan) || i >= argc) {
-        fprintf(stderr, "usage: dlrun [--home DIR] [--upstream URL] [--stats] [--dir|--ro-dir HOST::GUEST]\n"
+        fprintf(stderr, "usage: dlrun [--home DIR] [--upstream URL] [--stats] [--engine interp|aot|auto]\n"
+                "             [--dir|--ro-dir HOST::GUEST]\n"
                 "             [--env NAME=VALUE] (--plan PLAN | --no-plan) MODULE.wasm [ARGS...]\n");
         return 2;
     }
@@ -89,6 +95,7 @@ int main(int argc, char **argv) {
         return 3;
     }
     if (host && getenv("DLRUN_LOG")) pylon_host_set_log(host, stderr);
+    if (host) pylon_host_set_tier(host, tier);
     pylon_trap trap;
     memset(&trap, 0, sizeof trap);
     pylon_limits limits = { 0 };

@@ -5,7 +5,9 @@
 #   1. unit tests of the parts (build/dynlink/unit)
 #   2. a Pylon home set up with the CLI only (blob add, trust, plan add/set)
 #   3. the C test guest's suite: resolve/invoke/drop, policy refusals, every
-#      hostile provider (tests/dynlink/hostile.c) -> error code, next call ok
+#      hostile provider (tests/dynlink/hostile.c) -> error code, next call ok;
+#      with the providers as native code and on the interpreter; tier-up
+#      from the interpreter to native code after a background compile
 #   4. refusals that need the disk changed between runs, each showing that
 #      nothing was instantiated: untrusted digest, bad signature, revoked
 #      key, tampered blob, missing blob, malformed plan
@@ -121,6 +123,38 @@ check "audit chain intact after the suite" "$PYLON" trust audit verify
 grep -q '"outcome":"denied"' "$PYLON_HOME/audit.log" && ok "denials are in the audit log" || bad "no denial audited"
 grep -q '"event":"invoke".*"code":"exec-trap"' "$PYLON_HOME/audit.log" && ok "invoke failures are in the audit log" \
   || bad "no invoke failure audited"
+# `blob add` compiled the providers as they landed, so the suite above ran
+# them as native code; the same suite must pass on the interpreter too.
+grep -q '"event":"instantiate".*"message":"native code"' "$PYLON_HOME/audit.log" \
+  && ok "providers ran as native code (compiled by 'blob add'; audited)" || bad "no provider ran as native code"
+DLRUN_LOG=1 timeout 300 "$DLRUN" --engine interp --stats --plan "$PLAN" "$GUEST" suite "${TABLE#sha256:}" \
+  >"$WORK/out" 2>"$WORK/err"
+rc=$?
+tally "suite, providers on the interpreter" "$WORK/out" $rc
+grep -aq '^done: ' "$WORK/out" || bad "suite (interpreter): the guest did not finish"
+tail -1 "$PYLON_HOME/audit.log" >/dev/null
+grep '"event":"instantiate"' "$PYLON_HOME/audit.log" | tail -1 | grep -q '"message":"interpreter"' \
+  && ok "--engine interp: providers instantiated on the interpreter" || bad "--engine interp did not reach the providers"
+
+# Tier-up: with an empty AOT cache a provider starts on the interpreter while
+# a background process compiles it; once the artifact exists, the next run
+# (a new instance) is native.
+(
+  export PYLON_CACHE_DIR=$WORK/cold-cache
+  guest invoke crc32c crc32c ok
+  first=$(grep '"event":"instantiate"' "$PYLON_HOME/audit.log" | tail -1)
+  for i in $(seq 1200); do ls "$PYLON_CACHE_DIR"/aot/*.so >/dev/null 2>&1 && break; sleep 0.1; done
+  sleep 0.2
+  guest invoke crc32c crc32c ok
+  second=$(grep '"event":"instantiate"' "$PYLON_HOME/audit.log" | tail -1)
+  if grep -q '"message":"interpreter"' <<<"$first" && grep -q '"message":"native code"' <<<"$second"; then
+    echo "ok   tier-up: first run interpreted while compiling in the background, next run native"
+  else
+    echo "FAIL tier-up: first: $first"; echo "     second: $second"; ls -la "$PYLON_CACHE_DIR/aot" 2>&1 | head -5
+  fi
+) >"$WORK/tier" 2>&1
+tally tier-up "$WORK/tier" 0
+
 guest invoke crc32c secret exec-capability-denied
 grep -aq '^ok ' "$WORK/out" && grep -q '"method":"secret","outcome":"denied"' "$PYLON_HOME/audit.log" \
   && ok "refusal: method not allowed by policy (audited as denied)" || bad "method refusal"
