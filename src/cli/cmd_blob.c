@@ -60,14 +60,14 @@ static void compile_native(pylon_blobstore *bs, const pylon_digest *d, const cha
     char dg[32];
     pylon_digest_short(d, dg);
     if (pylon_aot_cached(bytes, len)) {
-        fprintf(stderr, "%s: %s: native code already in the AOT cache\n", cmd, dg);
+        fprintf(stderr, "pylon %s: %s: native code already in the AOT cache\n", cmd, dg);
     } else {
-        fprintf(stderr, "%s: %s: compiling to native code...\n", cmd, dg);
+        fprintf(stderr, "pylon %s: %s: compiling to native code...\n", cmd, dg);
         double t0 = pylon_now_seconds();
         pylon_error err;
         pylon_module *m = pylon_module_load_tier(bytes, len, PYLON_TIER_AOT, NULL, NULL, NULL, &err);
-        if (m) fprintf(stderr, "%s: %s: native code ready (%.1fs)\n", cmd, dg, pylon_now_seconds() - t0);
-        else fprintf(stderr, "%s: %s: no native code, it will run on the interpreter: %s\n", cmd, dg, err.message);
+        if (m) fprintf(stderr, "pylon %s: %s: native code ready (%.1fs)\n", cmd, dg, pylon_now_seconds() - t0);
+        else fprintf(stderr, "pylon %s: %s: no native code, it will run on the interpreter: %s\n", cmd, dg, err.message);
         pylon_module_free(m);
     }
     free(bytes);
