@@ -39,10 +39,6 @@
  * later modules can still link to it), and every command using it is
  * skipped under this category, which the exclusion file must list. */
 #define CATEGORY_AOT_UNSUPPORTED "aot-unsupported"
-/* --engine aot: wasm2c has one trap code for every call_indirect failure
- * and one for memory and table bounds, so the trap happened but its exact
- * kind cannot be checked: skipped under this category. */
-#define CATEGORY_AOT_TRAP_GRANULARITY "aot-trap-granularity"
 
 typedef struct exclusion {
     char *file;      /* basename of the .wast, for file:line entries */
@@ -116,10 +112,9 @@ static int exclusions_load(exclusions *ex, const char *path) {
         }
         if ((size_t)(colon - line) == 8 && !memcmp(line, "category", 8)) {
             e.category = strndup(colon + 1, (size_t)(key_end - colon - 1));
-            if (strcmp(e.category, CATEGORY_TEXT_MODULE) != 0 && strcmp(e.category, CATEGORY_AOT_UNSUPPORTED) != 0 &&
-                strcmp(e.category, CATEGORY_AOT_TRAP_GRANULARITY) != 0) {
-                fprintf(stderr, "%s:%u: unknown category '%s' (the runner knows: %s, %s, %s)\n", path, lineno,
-                        e.category, CATEGORY_TEXT_MODULE, CATEGORY_AOT_UNSUPPORTED, CATEGORY_AOT_TRAP_GRANULARITY);
+            if (strcmp(e.category, CATEGORY_TEXT_MODULE) != 0 && strcmp(e.category, CATEGORY_AOT_UNSUPPORTED) != 0) {
+                fprintf(stderr, "%s:%u: unknown category '%s' (the runner knows: %s, %s)\n", path, lineno,
+                        e.category, CATEGORY_TEXT_MODULE, CATEGORY_AOT_UNSUPPORTED);
                 free(e.category);
                 free(e.reason);
                 rc = -1;
@@ -276,14 +271,6 @@ static bool trap_matches(pylon_trap_kind k, const char *text, bool *known) {
     return k != PYLON_TRAP_NONE;
 }
 
-/* The AOT tier's coarse trap classes (see CATEGORY_AOT_TRAP_GRANULARITY). */
-static bool aot_coarse_match(pylon_trap_kind k, const char *text) {
-    if (k == PYLON_TRAP_INDIRECT_TYPE)
-        return !strncmp(text, "undefined element", 17) || !strncmp(text, "uninitialized element", 21);
-    if (k == PYLON_TRAP_MEMORY_OOB)
-        return !strncmp(text, "out of bounds table access", 26) || !strncmp(text, "undefined element", 17);
-    return false;
-}
 
 /* ---- the spectest module ---------------------------------------------------- */
 
@@ -844,7 +831,6 @@ static void cmd_assert_trap(wast *w, const pl_json *cmd, bool exhaustion) {
         if (!exhaustion && !known && w->verbose)
             printf("%s:%u: note: unknown trap text \"%s\"; accepted any trap\n", w->file, w->line, text);
         if (match) w->passed++;
-        else if (w->aot && !exhaustion && aot_coarse_match(o.trap.kind, text)) skip_category(w, CATEGORY_AOT_TRAP_GRANULARITY);
         else fail(w, "trapped with \"%s\" (%s), expected \"%s\"", trap_kind_name(o.trap.kind), o.trap.message, text);
     }
     action_out_free(&o);
@@ -898,7 +884,6 @@ static void cmd_assert_bad_instance(wast *w, const pl_json *cmd, pylon_error_kin
      * must be the one the script expects. */
     bool known;
     if (want == PYLON_ERR_UNINSTANTIABLE && trap.kind != PYLON_TRAP_NONE && !trap_matches(trap.kind, text, &known)) {
-        if (w->aot && aot_coarse_match(trap.kind, text)) { skip_category(w, CATEGORY_AOT_TRAP_GRANULARITY); return; }
         fail(w, "instantiation trapped with \"%s\" (%s), expected \"%s\"", trap_kind_name(trap.kind), trap.message, text);
         return;
     }

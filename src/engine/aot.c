@@ -710,6 +710,9 @@ static uint32_t calls_on_line(const char *l, size_t n) {
 
 typedef struct { char name[64]; uint32_t calls; } seen_label;
 
+#define PL_TABLE_TRAPS_BEGIN "#pragma push_macro(\"TRAP\")\n#undef TRAP\n#define TRAP(x) PL_TABLE_TRAP(x)\n"
+#define PL_TABLE_TRAPS_END "#pragma pop_macro(\"TRAP\")\n"
+
 /* Applies aot_inject.h to wasm2c's output: one #include, inserted where
  * wasm2c instantiates its load/store helpers (so it can redefine them),
  * and loop safepoints.  wasm2c names labels per function and defines a
@@ -738,6 +741,7 @@ static bool inject(const char *dir, pylon_error *err) {
     put(&b, "#include \"aot_inject.h\"\n", 24);
     seen_label *seen = NULL;
     size_t nseen = 0, capseen = 0;
+    bool table_helpers = false; /* inside wasm2c's table helpers (aot_inject.h, 2.) */
     uint32_t calls = 0; /* so far in this function */
     bool oom = false;
     const char *end = c + n;
@@ -767,6 +771,17 @@ static bool inject(const char *dir, pylon_error *err) {
             seen[nseen++].calls = calls;
         }
         calls += calls_on_line(line, (size_t)(le - line));
+        /* wasm2c's table helpers, from the first to the module's state:
+         * their bounds traps are table traps (aot_inject.h, 2.) */
+        static const char tables_from[] = "static inline void funcref_table_init(";
+        static const char tables_to[] = "static bool s_module_initialized";
+        if (!table_helpers && !strncmp(line, tables_from, sizeof tables_from - 1)) {
+            put(&b, PL_TABLE_TRAPS_BEGIN, strlen(PL_TABLE_TRAPS_BEGIN));
+            table_helpers = true;
+        } else if (table_helpers && !strncmp(line, tables_to, sizeof tables_to - 1)) {
+            put(&b, PL_TABLE_TRAPS_END, strlen(PL_TABLE_TRAPS_END));
+            table_helpers = false;
+        }
         /* rewrite this line's back-edges out of loops that call */
         const char *p = line;
         for (const char *g; (g = memmem(p, (size_t)(le - p), "goto ", 5)) != NULL;) {
@@ -804,6 +819,12 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     pylon_error local;
     if (!err) err = &local;
     memset(err, 0, sizeof *err);
+    /* the artifact replaces out_path by rename: never a device or a directory */
+    struct stat ost;
+    if (lstat(out_path, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+        set_err(err, PYLON_ERR_ARG, "aot: refusing to replace %s: it is not a regular file; choose another -o", out_path);
+        return -1;
+    }
     /* validate first: wasm2c must only ever see valid modules */
     pylon_module *pm = pylon_module_load(wasm, len, err);
     if (!pm) return -1;
@@ -1202,20 +1223,27 @@ static void ensure_altstack(void) {
 
 static void host_trap(int code) __attribute__((noreturn));
 static void host_trap(int code) {
-    static const struct { pylon_trap_kind kind; const char *msg; } map[] = {
-        {PYLON_TRAP_HOST, "trap"},
-        {PYLON_TRAP_MEMORY_OOB, "out of bounds memory or table access"},
-        {PYLON_TRAP_INT_OVERFLOW, "integer overflow"},
-        {PYLON_TRAP_INT_DIV_ZERO, "integer divide by zero"},
-        {PYLON_TRAP_INVALID_CONVERSION, "invalid conversion to integer"},
-        {PYLON_TRAP_UNREACHABLE, "unreachable executed"},
-        {PYLON_TRAP_INDIRECT_TYPE, "indirect call failed (undefined element, uninitialized element or type mismatch)"},
-        {PYLON_TRAP_HOST, "uncaught exception"},
-        {PYLON_TRAP_STACK_EXHAUSTED, "call stack exhausted"},
+    /* wasm2c's wasm_rt_trap_t codes, then Pylon's (aot_inject.h, 2.) */
+    static const struct { int code; pylon_trap_kind kind; const char *msg; } map[] = {
+        {1, PYLON_TRAP_MEMORY_OOB, "out of bounds memory access"},
+        {2, PYLON_TRAP_INT_OVERFLOW, "integer overflow"},
+        {3, PYLON_TRAP_INT_DIV_ZERO, "integer divide by zero"},
+        {4, PYLON_TRAP_INVALID_CONVERSION, "invalid conversion to integer"},
+        {5, PYLON_TRAP_UNREACHABLE, "unreachable executed"},
+        {6, PYLON_TRAP_INDIRECT_TYPE, "indirect call failed"},
+        {7, PYLON_TRAP_HOST, "uncaught exception"},
+        {8, PYLON_TRAP_STACK_EXHAUSTED, "call stack exhausted"},
+        {100, PYLON_TRAP_TABLE_OOB, "undefined element: table index out of bounds"},
+        {101, PYLON_TRAP_INDIRECT_NULL, "uninitialized element"},
+        {102, PYLON_TRAP_INDIRECT_TYPE, "indirect call type mismatch"},
+        {103, PYLON_TRAP_TABLE_OOB, "out of bounds table access"},
     };
     aot_entry *e = tls_entry;
-    int i = code >= 0 && code < (int)(sizeof map / sizeof map[0]) ? code : 0;
-    pl_trap_set(e->trap, map[i].kind, "%s", map[i].msg);
+    pylon_trap_kind kind = PYLON_TRAP_HOST;
+    const char *msg = "trap";
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].code == code) { kind = map[i].kind; msg = map[i].msg; break; }
+    pl_trap_set(e->trap, kind, "%s", msg);
     siglongjmp(e->jb, 1);
 }
 

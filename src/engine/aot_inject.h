@@ -14,7 +14,13 @@
  * running on this thread, or to trap.  One RIP-relative compare and a
  * not-taken branch; no register, so leaf-call loops keep their shape.
  *
- * 2. Memory access.  wasm2c's own helpers read `mem->data` on every access.  The memory is an
+ * 2. Trap kinds.  wasm2c has one trap code for every call_indirect failure
+ * and one for memory and table bounds; Pylon tells them apart as the
+ * interpreter does: CALL_INDIRECT is redefined below, and inject() wraps
+ * wasm2c's table helpers in a TRAP that is PL_TABLE_TRAP.  The
+ * codes continue wasm2c's wasm_rt_trap_t; aot.c (host_trap) maps them.
+ *
+ * 3. Memory access.  wasm2c's own helpers read `mem->data` on every access.  The memory is an
  * import here, so that is two dependent loads, and because a store into
  * linear memory may alias anything, the compiler must redo them after every
  * store: loops that write memory keep reloading the base.
@@ -32,6 +38,18 @@
  * load through a general-purpose register.  Cells are may_alias (wasm code
  * reads the bytes of a float as an integer) and aligned(1) (any address).
  */
+#define WASM_RT_TRAP_PL_UNDEFINED_ELEMENT ((wasm_rt_trap_t)100)
+#define WASM_RT_TRAP_PL_UNINITIALIZED_ELEMENT ((wasm_rt_trap_t)101)
+#define WASM_RT_TRAP_PL_TYPE_MISMATCH ((wasm_rt_trap_t)102)
+#define WASM_RT_TRAP_PL_TABLE_OOB ((wasm_rt_trap_t)103)
+#define PL_TABLE_TRAP(x) (wasm_rt_trap(WASM_RT_TRAP_PL_TABLE_##x), 0)
+#undef CALL_INDIRECT
+#define CALL_INDIRECT(table, t, ft, x, ...)                                          \
+    ((LIKELY((x) < table.size) || TRAP(PL_UNDEFINED_ELEMENT)),                       \
+     (LIKELY(table.data[x].func != NULL) || TRAP(PL_UNINITIALIZED_ELEMENT)),         \
+     (LIKELY(table.data[x].func_type == func_types[ft]) || TRAP(PL_TYPE_MISMATCH)), \
+     ((t)table.data[x].func)(__VA_ARGS__))
+
 extern volatile uint32_t pl_poll_pending;
 void pl_poll_slow(void);
 #define PL_BACK(label)                                                     \
