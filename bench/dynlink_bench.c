@@ -47,6 +47,7 @@ static const char *dl_dir = "build/dynlink", *caps_dir = "build/caps/crc32c";
 static double target_ms = 300;
 static int reps = 3;
 static bool quick;
+static pylon_tier tier = PYLON_TIER_INTERP;   /* --engine: for every module here */
 static const char *only = "";   /* "", "rt" or "crc" */
 static const char *python_wasm, *root = ".";
 
@@ -185,7 +186,7 @@ static uint32_t direct_setup(direct_ctx *x, const char *wasm, const uint8_t *dat
     size_t blen;
     uint8_t *bytes = slurp(wasm, &blen);
     pylon_error err;
-    pylon_module *m = pylon_module_load(bytes, blen, &err);
+    pylon_module *m = pylon_module_load_tier(bytes, blen, tier, NULL, NULL, NULL, &err);
     free(bytes);
     if (!m) die("%s does not load", wasm);
     pylon_trap t;
@@ -257,7 +258,7 @@ static void run_python(pylon_host *host) {
     if (!w) die("python: %s", err.message);
     size_t len;
     uint8_t *bytes = slurp(python_wasm, &len);
-    pylon_module *m = pylon_module_load(bytes, len, &err);
+    pylon_module *m = pylon_module_load_tier(bytes, len, tier, NULL, NULL, NULL, &err);
     free(bytes);
     if (!m) die("python.wasm: %s", err.message);
     pylon_imports *imp = pylon_imports_new();
@@ -305,12 +306,17 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--target-ms") && i + 1 < argc) target_ms = atof(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) quick = true;
+        else if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
+            const char *v = argv[++i];
+            tier = !strcmp(v, "aot") ? PYLON_TIER_AOT : !strcmp(v, "auto") ? PYLON_TIER_AUTO : PYLON_TIER_INTERP;
+        }
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--python") && i + 1 < argc) python_wasm = argv[++i];
         else if (!strcmp(argv[i], "--root") && i + 1 < argc) root = argv[++i];
         else {
             fprintf(stderr, "usage: dynlink_bench [--dir BUILD/dynlink] [--caps BUILD/caps/crc32c] "
                     "[--target-ms MS] [--reps N] [--quick] [--only rt|crc]\n"
+                    "                     [--engine interp|aot|auto] (every module: guest, providers, python)\n"
                     "                     [--python PYTHON.wasm [--root REPO]]\n");
             return 2;
         }
@@ -344,6 +350,7 @@ int main(int argc, char **argv) {
     pylon_plan_set_list(&plan->guest_resolve, &plan->nguest_resolve, &star, 1);
     pylon_host *host = pylon_host_new(plan, &paths, &e);
     if (!host) die("%s", e.message);
+    pylon_host_set_tier(host, tier);
     pylon_imports *imp = pylon_imports_new();
     pylon_host_add_imports(host, imp, "bench");
 
@@ -351,7 +358,7 @@ int main(int argc, char **argv) {
     size_t len;
     uint8_t *bytes = slurp(path, &len);
     pylon_error err;
-    pylon_module *gm = pylon_module_load(bytes, len, &err);
+    pylon_module *gm = pylon_module_load_tier(bytes, len, tier, NULL, NULL, NULL, &err);
     free(bytes);
     if (!gm) die("bench guest: %s", err.message);
     pylon_trap trap;

@@ -1110,6 +1110,11 @@ typedef struct aot_entry {
     pylon_trap *trap;
     struct aot_entry *prev;
     uint64_t saved_gs; /* GS base to restore on the way out (Segue) */
+    /* The thread's signal mask outside any wasm code, restored when a
+     * signal handler unwinds here (it may have been nested in another
+     * handler that blocked signals); read once per outermost entry. */
+    sigset_t mask;
+    volatile bool from_signal;
 } aot_entry;
 
 static _Thread_local aot_entry *tls_entry;
@@ -1149,6 +1154,7 @@ static void on_interrupt_signal(int sig) {
         e->trap->nframes = 0;
         memcpy(e->trap->message, "interrupted", 12);
     }
+    e->from_signal = true;
     siglongjmp(e->jb, 1);
 }
 
@@ -1183,6 +1189,7 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
         memcpy(e->trap->message, msg, n + 1);
         e->trap->address = 0;
     }
+    e->from_signal = true;
     siglongjmp(e->jb, 1);
 }
 
@@ -1352,7 +1359,14 @@ static int aot_run(pylon_instance *inst, void (*fn)(void *, const uint64_t *, ui
     if (ex && slots && slots + 16 > ex->sp) ex->sp = slots + 16; /* nested calls go above */
     tls_entry = &e;
     tls_in_host = false;
-    if (sigsetjmp(e.jb, 1)) {
+    /* sigsetjmp saves no mask: that is a system call per entry, half of a
+     * small invoke's cost.  Only the outermost entry reads the mask; a
+     * signal handler that unwinds restores it (below). */
+    if (e.prev) memcpy(&e.mask, &e.prev->mask, sizeof e.mask);
+    else pthread_sigmask(SIG_BLOCK, NULL, &e.mask);
+    e.from_signal = false;
+    if (sigsetjmp(e.jb, 0)) {
+        if (e.from_signal) pthread_sigmask(SIG_SETMASK, &e.mask, NULL);
         if (segue) gsbase_set(e.saved_gs);
         tls_entry = e.prev;
         tls_in_host = was_in_host;
