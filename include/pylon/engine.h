@@ -293,6 +293,15 @@ typedef enum pylon_tier {
 pylon_module *pylon_module_load_tier(const uint8_t *wasm, size_t len, pylon_tier tier,
                                      const char *artifact, void (*on_compile)(void *user),
                                      void *user, pylon_error *err);
+/* Tier-up in place: a new instance of `aot` (the same module's bytes,
+ * loaded for the AOT tier) that takes over the interpreted instance
+ * `old`'s memories, globals and imports, so the program's state carries
+ * over; free `old` afterwards and use the new one.  Nothing runs (no data
+ * segments, no start function).  Refused with PYLON_ERR_UNSUPPORTED when
+ * state lives where native code keeps its own copy: a table changed since
+ * instantiation, or a dropped passive segment.  Call it between calls,
+ * never while `old` runs. */
+pylon_instance *pylon_instance_retier(pylon_instance *old, pylon_module *aot, pylon_error *err);
 /* 1 if the cache holds a usable artifact for these bytes, else 0. */
 int pylon_aot_cached(const uint8_t *wasm, size_t len);
 /* Compiles these bytes into the cache in a detached, low-priority

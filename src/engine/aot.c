@@ -675,11 +675,19 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
     putf(g, "  Z_m_instantiate(&p->w");
     for (int i = 0; i < nstructs; i++) putf(g, ", &p->s%d", i);
     putf(g, ");\n}\n");
+    /* the same for pl_adopt_instantiate (see add_adopt) */
+    const char *paren = strchr(decl, '(');
+    putf(g, "void pl_adopt_instantiate%s\n", paren ? paren : "();");
+    putf(g, "static void pl_adopt(void *i, void *ctx) {\n  pl_inst *p = i;\n");
+    for (int i = 0; i < nstructs; i++) putf(g, "  p->s%d.self = &p->s%d; p->s%d.ctx = ctx;\n", i, i, i);
+    putf(g, "  pl_adopt_instantiate(&p->w");
+    for (int i = 0; i < nstructs; i++) putf(g, ", &p->s%d", i);
+    putf(g, ");\n}\n");
     putf(g, "static void pl_free(void *i) { Z_m_free(i); }\n");
     putf(g, "#if WASM_RT_USE_STACK_DEPTH_COUNT\n#define PL_DEPTH &wasm_rt_call_stack_depth\n#else\n#define PL_DEPTH 0\n#endif\n");
     putf(g, "__attribute__((visibility(\"default\"))) const pl_aot_module pylon_aot_module = {\n"
             "  PL_AOT_ABI, \"%s\", sizeof(pl_inst), pl_init, pl_instantiate, pl_free, %d, pl_exports, PL_DEPTH,\n"
-            "  PL_SEGUE ? PL_AOT_SEGUE : 0, \"%s\", &pl_poll_pending\n};\n",
+            "  PL_SEGUE ? PL_AOT_SEGUE : 0, \"%s\", &pl_poll_pending, pl_adopt\n};\n",
          digest, nexp, cpu_identity());
     free(exports.p);
     if (g->oom) { set_err(err, PYLON_ERR_NOMEM, "aot: out of host memory"); return false; }
@@ -709,6 +717,35 @@ static uint32_t calls_on_line(const char *l, size_t n) {
 }
 
 typedef struct { char name[64]; uint32_t calls; } seen_label;
+
+/* Appends pl_adopt_instantiate: wasm2c's Z_m_instantiate without the parts
+ * that write memory or run code (active data segments, the start
+ * function), for an instance that takes over a live instance's memory and
+ * globals (pylon_instance_retier).  Kept: imports, tables and their
+ * segments, the segments' dropped state. */
+static bool add_adopt(buf *b) {
+    static const char head[] = "\nvoid Z_m_instantiate(";
+    const char *d = b->p ? strstr(b->p, head) : NULL;
+    const char *body = d ? strchr(d + 1, '\n') : NULL;
+    const char *end = body ? strstr(body, "\n}\n") : NULL;
+    if (!end) return false;
+    buf a = {0};
+    put(&a, "\nvoid pl_adopt_instantiate(", 27);
+    put(&a, d + sizeof head - 1, (size_t)(body + 1 - (d + sizeof head - 1)));
+    static const char *const keep[] = {"  init_instance_import(", "  init_globals(", "  init_tables(",
+                                        "  init_data_instances(", "  init_elem_instances("};
+    for (const char *l = body + 1; l < end + 1;) {
+        const char *le = strchr(l, '\n') + 1;
+        for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
+            if (!strncmp(l, keep[k], strlen(keep[k]))) put(&a, l, (size_t)(le - l));
+        l = le;
+    }
+    put(&a, "}\n", 2);
+    put(b, a.p, a.n);
+    bool ok = !a.oom;
+    free(a.p);
+    return ok;
+}
 
 #define PL_TABLE_TRAPS_BEGIN "#pragma push_macro(\"TRAP\")\n#undef TRAP\n#define TRAP(x) PL_TABLE_TRAP(x)\n"
 #define PL_TABLE_TRAPS_END "#pragma pop_macro(\"TRAP\")\n"
@@ -802,6 +839,7 @@ static bool inject(const char *dir, pylon_error *err) {
         put(&b, p, (size_t)(le - p));
         line = le;
     }
+    if (!oom) oom = !add_adopt(&b);
     bool ok = !oom && !b.oom && write_file(dir, "m.c", b.p, b.n);
     free(c);
     free(b.p);
@@ -1412,14 +1450,14 @@ int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap) {
     return rc;
 }
 
-int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap) {
+int pl_aot_instantiate(pylon_instance *inst, bool adopt, pylon_trap *trap) {
     const pl_aot_module *desc = inst->module->aot->desc;
     inst->aot_inst = calloc(1, desc->instance_size);
     if (!inst->aot_inst) { pl_trap_set(trap, PYLON_TRAP_HOST, "out of host memory"); return -1; }
     pthread_t th;
     bool set;
     pylon_instance *prev = enter_inst(inst, &th, &set);
-    int rc = aot_run(inst, NULL, desc->instantiate, NULL, 0, trap);
+    int rc = aot_run(inst, NULL, adopt ? desc->adopt : desc->instantiate, NULL, 0, trap);
     leave_inst(inst, prev, th, set);
     if (rc != 0) return -1;
     /* exported functions become callable through their wrappers */

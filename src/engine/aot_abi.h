@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_AOT_ABI 9
+#define PL_AOT_ABI 10
 
 /* What Pylon provides to an artifact. */
 typedef struct pl_aot_host {
@@ -69,6 +69,9 @@ typedef struct pl_aot_module {
     /* The poll word (aot_inject.h): how many of the artifact's instances
      * have an interrupt pending; loop back-edges check it. */
     volatile uint32_t *poll;
+    /* Like instantiate, for an instance that takes over a live one's
+     * memory and globals: no data segments written, no start function. */
+    void (*adopt)(void *instance, void *ctx);
 } pl_aot_module;
 
 /* The artifact addresses its memory through the %gs segment (aot_inject.h):

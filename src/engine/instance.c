@@ -429,6 +429,37 @@ static pylon_val eval_const(pylon_instance *inst, const pl_constexpr *e) {
     return (pylon_val){.bits = 0};
 }
 
+/* The instance's own functions (the module's defined ones). */
+static void bind_own_funcs(pylon_instance *inst) {
+    const pl_module *m = inst->module;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        pylon_func *f = &inst->own_funcs[i - m->nfunc_imports];
+        f->inst = inst;
+        f->code = m->code ? m->code[i - m->nfunc_imports] : NULL;
+        f->index = i;
+        f->sig = inst->type_sigs[m->func_types[i]];
+        f->nparams = m->types[m->func_types[i]].nparams;
+        f->nresults = m->types[m->func_types[i]].nresults;
+        inst->funcs[i] = f;
+    }
+}
+
+static int create_own_tables(pylon_instance *inst, uint32_t max_elems, pylon_error *err) {
+    const pl_module *m = inst->module;
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        const pl_tabletype *t = &m->tables[i];
+        uint32_t max = t->lim.has_max ? t->lim.max : UINT32_MAX;
+        if (max_elems && max > max_elems) max = max_elems;
+        if (t->lim.min > max) {
+            set_error(err, PYLON_ERR_LIMIT, "table %u needs %u elements at start, over the limit of %u", i, t->lim.min, max);
+            return -1;
+        }
+        inst->tables[i] = table_create(t->elem, t->lim.min, max, t->lim.has_max, t->lim.max);
+        if (!inst->tables[i]) { set_error(err, PYLON_ERR_NOMEM, "out of host memory while instantiating"); return -1; }
+    }
+    return 0;
+}
+
 static pylon_instance *instance_alloc(pl_module *m) {
     pylon_instance *inst = calloc(1, sizeof *inst);
     if (!inst) return NULL;
@@ -544,16 +575,7 @@ pylon_instance *pylon_instantiate(pylon_module *pm, const pylon_imports *imp,
     }
 
     /* 2. own functions, memories, tables, globals */
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
-        pylon_func *f = &inst->own_funcs[i - m->nfunc_imports];
-        f->inst = inst;
-        f->code = m->code[i - m->nfunc_imports];
-        f->index = i;
-        f->sig = inst->type_sigs[m->func_types[i]];
-        f->nparams = m->types[m->func_types[i]].nparams;
-        f->nresults = m->types[m->func_types[i]].nresults;
-        inst->funcs[i] = f;
-    }
+    bind_own_funcs(inst);
     for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
         const pl_limits *l = &m->mems[i];
         uint32_t max = l->has_max ? l->max : 65536;
@@ -566,17 +588,7 @@ pylon_instance *pylon_instantiate(pylon_module *pm, const pylon_imports *imp,
         inst->mems[i] = memory_create(l->min, max, l->has_max, l->max);
         if (!inst->mems[i]) goto nomem;
     }
-    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
-        const pl_tabletype *t = &m->tables[i];
-        uint32_t max = t->lim.has_max ? t->lim.max : UINT32_MAX;
-        if (lim.max_table_elems && max > lim.max_table_elems) max = lim.max_table_elems;
-        if (t->lim.min > max) {
-            set_error(err, PYLON_ERR_LIMIT, "table %u needs %u elements at start, over the limit of %u", i, t->lim.min, max);
-            goto fail;
-        }
-        inst->tables[i] = table_create(t->elem, t->lim.min, max, t->lim.has_max, t->lim.max);
-        if (!inst->tables[i]) goto nomem;
-    }
+    if (create_own_tables(inst, lim.max_table_elems, err) != 0) goto fail;
     for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
         inst->globals[i] = pylon_global_new((pylon_valtype)m->globals[i].type, m->globals[i].mut,
                                             eval_const(inst, &m->global_inits[i]));
@@ -585,7 +597,7 @@ pylon_instance *pylon_instantiate(pylon_module *pm, const pylon_imports *imp,
 
     /* AOT: the artifact applies the segments and runs the start function */
     if (m->aot) {
-        if (pl_aot_instantiate(inst, trap) != 0) {
+        if (pl_aot_instantiate(inst, false, trap) != 0) {
             set_error(err, PYLON_ERR_UNINSTANTIABLE, "instantiation trapped: %s", trap->message);
             goto fail;
         }
@@ -642,6 +654,100 @@ pylon_instance *pylon_instantiate(pylon_module *pm, const pylon_imports *imp,
 nomem:
     set_error(err, PYLON_ERR_NOMEM, "out of host memory while instantiating");
 fail:
+    pylon_instance_free(inst);
+    return NULL;
+}
+
+/* 1 if every own table of `inst` holds exactly what instantiation put
+ * there (same size, the active element segments and nothing else). */
+static bool tables_as_instantiated(const pylon_instance *inst) {
+    const pl_module *m = inst->module;
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        const pylon_table *t = inst->tables[i];
+        if (t->size != m->tables[i].lim.min) return false;
+        pylon_val *want = calloc(t->size + 1, sizeof *want);
+        if (!want) return false;
+        for (uint32_t k = 0; k < m->nelems; k++) {
+            const pl_elem *e = &m->elems[k];
+            if (e->mode != PL_SEG_ACTIVE || e->table != i || !inst->elem_vals[k]) continue;
+            uint64_t off = (uint32_t)eval_const((pylon_instance *)inst, &e->offset).i32;
+            if (off + e->count <= t->size) memcpy(want + off, inst->elem_vals[k], e->count * sizeof *want);
+        }
+        bool same = !t->size || memcmp(want, t->elems, t->size * sizeof *want) == 0;
+        free(want);
+        if (!same) return false;
+    }
+    return true;
+}
+
+pylon_instance *pylon_instance_retier(pylon_instance *old, pylon_module *pm, pylon_error *err) {
+    pylon_error local_err;
+    if (!err) err = &local_err;
+    memset(err, 0, sizeof *err);
+    pl_module *m = &pm->m;
+    const pl_module *om = old->module;
+    if (!m->aot || om->aot) {
+        set_error(err, PYLON_ERR_ARG, "retier: expects an interpreted instance and an AOT module");
+        return NULL;
+    }
+    if (m->ntypes != om->ntypes || m->nimports != om->nimports || m->nfuncs != om->nfuncs ||
+        m->nfunc_imports != om->nfunc_imports || m->nmems != om->nmems || m->nglobals != om->nglobals ||
+        m->ntables != om->ntables || m->nelems != om->nelems || m->ndatas != om->ndatas) {
+        set_error(err, PYLON_ERR_ARG, "retier: the AOT module is not the instance's module");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < om->ndatas; i++)
+        if (om->datas[i].mode == PL_SEG_PASSIVE && old->data_lens[i] != om->datas[i].len) {
+            set_error(err, PYLON_ERR_UNSUPPORTED, "retier: data segment %u was dropped; that state does not carry over", i);
+            return NULL;
+        }
+    for (uint32_t i = 0; i < om->nelems; i++)
+        if (om->elems[i].mode == PL_SEG_PASSIVE && old->elem_lens[i] != om->elems[i].count) {
+            set_error(err, PYLON_ERR_UNSUPPORTED, "retier: element segment %u was dropped; that state does not carry over", i);
+            return NULL;
+        }
+    if (!tables_as_instantiated(old)) {
+        set_error(err, PYLON_ERR_UNSUPPORTED, "retier: a table changed since instantiation; native code keeps its own tables");
+        return NULL;
+    }
+    pylon_instance *inst = instance_alloc(m);
+    if (!inst) { set_error(err, PYLON_ERR_NOMEM, "out of host memory"); return NULL; }
+    inst->max_call_depth = old->max_call_depth;
+    inst->fuel = old->fuel;
+    inst->fuel_limited = old->fuel_limited;
+    inst->on_interrupt = old->on_interrupt;
+    inst->on_interrupt_user = old->on_interrupt_user;
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        if (!(inst->type_sigs[i] = pl_sig_intern(m->types[i].sig))) goto nomem;
+    /* the same imports, memories and globals: the state carries over */
+    for (uint32_t i = 0; i < m->nfunc_imports; i++) {
+        inst->funcs[i] = old->funcs[i];
+        extern_retain(PYLON_EXTERN_FUNC, old->funcs[i]);
+        if (!old->funcs[i]->is_host) inst->deps[inst->ndeps++] = old->funcs[i]->inst;
+    }
+    for (uint32_t i = 0; i < m->nmems; i++) {
+        inst->mems[i] = old->mems[i];
+        extern_retain(PYLON_EXTERN_MEMORY, old->mems[i]);
+    }
+    for (uint32_t i = 0; i < m->nglobals; i++) {
+        inst->globals[i] = old->globals[i];
+        extern_retain(PYLON_EXTERN_GLOBAL, old->globals[i]);
+    }
+    bind_own_funcs(inst);
+    /* own tables: native code keeps its own (rebuilt from the segments,
+     * which is what the old ones still hold); these only mirror the
+     * interpreter's layout */
+    if (create_own_tables(inst, 0, err) != 0) { pylon_instance_free(inst); return NULL; }
+    pylon_trap trap;
+    memset(&trap, 0, sizeof trap);
+    if (pl_aot_instantiate(inst, true, &trap) != 0) {
+        set_error(err, PYLON_ERR_UNINSTANTIABLE, "retier: %s", trap.message);
+        pylon_instance_free(inst);
+        return NULL;
+    }
+    return inst;
+nomem:
+    set_error(err, PYLON_ERR_NOMEM, "out of host memory");
     pylon_instance_free(inst);
     return NULL;
 }

@@ -139,7 +139,9 @@ pylon_module *pl_module_load(const uint8_t *bytes, size_t len, bool bodies, pylo
 
 /* aot.c: the AOT tier's side of calls and instantiation. */
 int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap);
-int pl_aot_instantiate(pylon_instance *inst, pylon_trap *trap);
+/* adopt: the instance took over a live instance's memory and globals
+ * (pylon_instance_retier): no data segments, no start function. */
+int pl_aot_instantiate(pylon_instance *inst, bool adopt, pylon_trap *trap);
 void pl_aot_instance_free(pylon_instance *inst);
 void pl_aot_unload(pl_module *m);
 void pl_aot_interrupt(pylon_instance *inst);

@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "host/host_impl.h"
 
@@ -73,6 +75,8 @@ struct provider {
     uint32_t max_pages;
     bool busy;                  /* inside an invoke: re-entry is refused */
     bool tier_pending;          /* interpreted while native code compiles */
+    char *aot_path;             /* ... into this cache file */
+    double next_tier_check;     /* monotonic seconds */
 };
 
 struct pylon_host {
@@ -297,7 +301,85 @@ static pylon_module *provider_module(provider *p, const uint8_t *bytes, size_t l
     }
     p->tier_pending = m && tier == PYLON_TIER_AUTO && !pylon_module_is_aot(m) &&
                       pylon_aot_compile_background(bytes, len) == 0;
+    char path[4096];
+    if (p->tier_pending && !p->aot_path && pylon_aot_cache_path(bytes, len, path, sizeof path) == 0)
+        p->aot_path = strdup(path);
     return m;
+}
+
+/* The instance's exports the bridge calls; NULL when all are there, else
+ * what is missing. */
+static const char *bind_exports(provider *p) {
+    pylon_instance *inst = p->inst;
+    p->mem = pylon_instance_memory(inst, "memory");
+    p->handle_fn = func_of(inst, ENDPOINT_HANDLE, "iiii:i");
+    p->realloc_fn = func_of(inst, "cabi_realloc", "iiii:i");
+    p->post_fn = pylon_instance_func(inst, ENDPOINT_POST);
+    const char *missing = !p->mem ? "memory"
+                        : !p->handle_fn ? ENDPOINT_HANDLE " (i32,i32,i32,i32)->i32"
+                        : !p->realloc_fn ? "cabi_realloc (i32,i32,i32,i32)->i32" : NULL;
+    if (!missing && p->post_fn && strcmp(pylon_func_signature(p->post_fn), "i:"))
+        missing = ENDPOINT_POST " (i32)->()";
+    return missing;
+}
+
+static double mono_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A live provider that runs on the interpreter while its native code
+ * compiles: once the artifact is there (looked for at most every 100 ms,
+ * between invokes), a native instance takes over the live one's memory and
+ * globals (pylon_instance_retier), so the provider's state carries over.
+ * When its state cannot (a table or segment changed), the live instance
+ * stays interpreted and the next instance is native. */
+static void tier_up_live(provider *p) {
+    double now = mono_now();
+    if (!p->aot_path || now < p->next_tier_check) return;
+    p->next_tier_check = now + 0.1;
+    struct stat st;
+    if (stat(p->aot_path, &st) != 0) return;
+    uint8_t *bytes;
+    size_t len;
+    pylon_host_error he;
+    if (pylon_blob_get_local(p->host->blobs, &p->cap->digest, &bytes, &len, &he)) return;
+    pylon_module *m = pylon_module_load_tier(bytes, len, PYLON_TIER_AUTO, NULL, NULL, NULL, NULL);
+    free(bytes);
+    if (!m || !pylon_module_is_aot(m)) { pylon_module_free(m); return; }
+    pylon_error err;
+    pylon_instance *inst = pylon_instance_retier(p->inst, m, &err);
+    pylon_instance *old = p->inst;
+    if (inst) {
+        p->inst = inst;
+        if (bind_exports(p)) {      /* cannot be: the same module's exports */
+            p->inst = old;
+            bind_exports(p);
+            pylon_instance_free(inst);
+            inst = NULL;
+        }
+    }
+    pylon_module_free(p->module);   /* the live instance keeps its own reference */
+    p->module = m;
+    p->tier_pending = false;
+    if (!inst) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "provider \"%s\" stays on the interpreter until its next instance: %s",
+                 p->cap->id, err.message);
+        say(p->host, msg);
+        return;
+    }
+    pylon_instance_free(old);
+    /* caches keyed by the old instance (the handles it holds stay) */
+    p->self.realloc_inst = NULL;
+    p->self.realloc_fn = NULL;
+    p->self.mem_inst = NULL;
+    p->self.mem = NULL;
+    pylon_audit_entry ae = { .event = "instantiate", .caller = NULL, .cap = p->cap->id,
+                             .digest = &p->cap->digest, .outcome = "ok", .code = -1,
+                             .message = "native code (tier-up of the live instance, state carried over)" };
+    audit(p->host, &ae);
 }
 
 /* Between instances: swaps in native code once its compile finished. */
@@ -376,15 +458,7 @@ static int ensure_instance(provider *p, pylon_host_error *e) {
     }
     p->inst = inst;
     p->max_pages = lim.max_memory_pages;
-    p->mem = pylon_instance_memory(inst, "memory");
-    p->handle_fn = func_of(inst, ENDPOINT_HANDLE, "iiii:i");
-    p->realloc_fn = func_of(inst, "cabi_realloc", "iiii:i");
-    p->post_fn = pylon_instance_func(inst, ENDPOINT_POST);
-    const char *missing = !p->mem ? "memory"
-                        : !p->handle_fn ? ENDPOINT_HANDLE " (i32,i32,i32,i32)->i32"
-                        : !p->realloc_fn ? "cabi_realloc (i32,i32,i32,i32)->i32" : NULL;
-    if (!missing && p->post_fn && strcmp(pylon_func_signature(p->post_fn), "i:"))
-        missing = ENDPOINT_POST " (i32)->()";
+    const char *missing = bind_exports(p);
     if (missing) {
         discard(p);
         h->stats.discards--;
@@ -724,6 +798,7 @@ static int h_invoke(pylon_caller *pc, void *user, const pylon_val *args, pylon_v
         return invoke_failed(c, pc, retptr, p, method, m_len, true, &e);
     }
     if (ensure_instance(p, &e)) return invoke_failed(c, pc, retptr, p, method, m_len, false, &e);
+    if (p->tier_pending) tier_up_live(p);
 
     const pylon_plan_limits *lim = &p->cap->limits;
     p->busy = true;
@@ -881,6 +956,7 @@ void pylon_host_free(pylon_host *h) {
         provider *p = &h->providers[i];
         if (p->inst) pylon_instance_free(p->inst);
         if (p->module) pylon_module_free(p->module);
+        free(p->aot_path);
         if (p->imports) pylon_imports_free(p->imports);
         free(p->self.slots);
     }

@@ -394,6 +394,33 @@ int main(int argc, char **argv) {
                 expect_error(rc, &e, code_of(argv[4]), name, NULL);
             }
         }
+    } else if (argc >= 4 && !strcmp(argv[1], "count")) {
+        /* count ID SECONDS: invokes "count" for SECONDS; every reply must
+         * be the previous one plus one, across any tier-up */
+        dl_handle h;
+        dl_error e;
+        if (dl_resolve_id(argv[2], &h, &e)) {
+            result(false, "count", "resolve failed: %s", dl_code_name(e.code));
+        } else {
+            struct timespec t0, t;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            uint32_t want = 1, calls = 0;
+            bool steady = true;
+            for (;;) {
+                dl_bytes out;
+                uint32_t got = 0;
+                if (dl_invoke(h, "count", 5, "", 0, &out, &e)) { steady = false; break; }
+                if (out.len == 4) memcpy(&got, out.ptr, 4);
+                dl_bytes_free(&out);
+                if (got != want) { printf("     count: got %u, expected %u\n", got, want); steady = false; break; }
+                want++;
+                calls++;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= atof(argv[3])) break;
+            }
+            printf("     count: %u calls\n", calls);
+            result(steady, "count", "%u calls, each reply one more than the last", calls);
+        }
     } else if (argc >= 3 && !strcmp(argv[1], "crc")) {
         crc_checks(argv[2], argc >= 4 ? argv[3] : NULL);
     } else {

@@ -155,6 +155,23 @@ grep '"event":"instantiate"' "$PYLON_HOME/audit.log" | tail -1 | grep -q '"messa
 ) >"$WORK/tier" 2>&1
 tally tier-up "$WORK/tier" 0
 
+# Live tier-up: a provider with state in its memory (echo's call counter)
+# is invoked for 8 s from one guest; its native code becomes ready during
+# the run and takes over the live instance; the counter never skips.
+(
+  export PYLON_CACHE_DIR=$WORK/cold-cache-live
+  DLRUN_LOG=1 timeout 120 "$DLRUN" --plan "$PLAN" "$GUEST" count echo 8 >"$WORK/live.out" 2>"$WORK/live.err"
+  rc=$?
+  cat "$WORK/live.out"
+  [ $rc = 0 ] || echo "FAIL live tier-up: guest exit $rc"
+  if grep '"event":"instantiate".*"cap":"echo"' "$PYLON_HOME/audit.log" | tail -1 | grep -q 'tier-up of the live instance'; then
+    echo "ok   live tier-up: the running provider moved to native code with its state"
+  else
+    echo "FAIL live tier-up: no tier-up in the audit log"; tail -3 "$WORK/live.err"
+  fi
+) >"$WORK/live" 2>&1
+tally live-tier-up "$WORK/live" 0
+
 guest invoke crc32c secret exec-capability-denied
 grep -aq '^ok ' "$WORK/out" && grep -q '"method":"secret","outcome":"denied"' "$PYLON_HOME/audit.log" \
   && ok "refusal: method not allowed by policy (audited as denied)" || bad "method refusal"
