@@ -19,7 +19,7 @@ python: python-wasm
 python-wasm:
 	guest/python/build.sh
 
-$(PYTHON_AOT): $(PYTHON_WASM) src/engine/aot.c src/engine/aot_rt.c src/engine/aot_abi.h src/engine/aot_inject.h | $(BUILD)/pylon
+$(PYTHON_AOT): $(PYTHON_WASM) src/engine/aot_build.c src/engine/aot_rt.c src/engine/aot_abi.h src/engine/aot_inject.h | $(BUILD)/pylon
 	@echo "python: compiling python.wasm to native code (pylon aot; a few minutes)" >&2
 	$(BUILD)/pylon aot compile $(PYTHON_WASM) -o $@
 

@@ -32,18 +32,6 @@ static void usage(FILE *f) {
         "says why; it still runs on the interpreter); 5 a file cannot be read/written.\n");
 }
 
-static int mkdirs(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return 0;
-}
-
 int pylon_cmd_aot(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
@@ -73,11 +61,6 @@ int pylon_cmd_aot(int argc, char **argv) {
         out = path;
     }
     if (!strcmp(sub, "path")) { printf("%s\n", out); free(bytes); return PYLON_EXIT_OK; }
-    if (mkdirs(out) != 0) {
-        fprintf(stderr, "pylon aot: cannot create the directory of %s: %s\n", out, strerror(errno));
-        free(bytes);
-        return PYLON_EXIT_IO;
-    }
     fprintf(stderr, "pylon aot: compiling %s (%zu bytes) with wasm2c and the C compiler...\n", module, len);
     double t0 = pylon_now_seconds();
     pylon_error err;

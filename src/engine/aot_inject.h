@@ -7,7 +7,7 @@
  * 1. Loop safepoints.  Native code would otherwise notice an interrupt
  * only at its next host call: a loop that never calls the host (Python
  * spinning in `while True: pass`) could not take Ctrl-C gently.  The
- * back-edges of loops that call something (see aot.c, inject) read the
+ * back-edges of loops that call something (see aot_build.c, inject) read the
  * artifact's poll word, which counts its instances with an interrupt
  * pending (pylon_instance_interrupt); when it is set, the glue's
  * pl_poll_slow asks Pylon to run the interrupt handler of the instance

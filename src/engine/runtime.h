@@ -138,6 +138,10 @@ void pl_error_set(pylon_error *err, pylon_error_kind kind, const char *fmt, ...)
 pylon_module *pl_module_load(const uint8_t *bytes, size_t len, bool bodies, pylon_error *err);
 
 /* aot.c: the AOT tier's side of calls and instantiation. */
+/* aot_build.c: what a load must match (the machine's Segue support and
+ * CPU identity, "" when unknown) */
+bool pl_aot_segue_available(void);
+const char *pl_aot_cpu_identity(void);
 int pl_aot_call(pylon_func *f, pylon_val *slots, pylon_trap *trap);
 /* adopt: the instance took over a live instance's memory and globals
  * (pylon_instance_retier): no data segments, no start function. */
