@@ -537,21 +537,12 @@ static pylon_module *load_bytes(wast *w, const uint8_t *b, size_t len, pylon_err
     w->last_fallback = false;
     pylon_module *m = pylon_module_load(b, len, err);
     if (!m || !w->aot) return m;
-    char so[4096];
     pylon_error e2;
-    pylon_module *am = NULL;
-    if (pylon_aot_cache_path(b, len, so, sizeof so) == 0) {
-        if (access(so, R_OK) == 0) am = pylon_module_load_aot(b, len, so, &e2);
-        if (!am) {
-            char dir[4096];
-            snprintf(dir, sizeof dir, "%s", so);
-            for (char *p = dir + 1; *p; p++)
-                if (*p == '/') { *p = 0; mkdir(dir, 0755); *p = '/'; }
-            if (pylon_aot_compile(b, len, so, &e2) == 0) am = pylon_module_load_aot(b, len, so, &e2);
-        }
-    } else {
-        snprintf(e2.message, sizeof e2.message, "no AOT cache directory");
-    }
+    pylon_module *am = pylon_module_load_tier(b, len, PYLON_TIER_AOT, NULL, NULL, NULL, &e2);
+    /* Only what the tier declares unsupported may fall back quietly; any
+     * other failure to build an artifact (I/O, the toolchain, a bug) fails. */
+    if (!am && e2.kind != PYLON_ERR_UNSUPPORTED)
+        fail(w, "the AOT tier failed on this module: %s", e2.message);
     w->aot_modules++;
     if (am) { pylon_module_free(m); return am; }
     w->aot_refused++;

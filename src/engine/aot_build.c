@@ -716,10 +716,12 @@ typedef struct { char name[64]; uint32_t calls; } seen_label;
  * globals (pylon_instance_retier).  Kept: imports, tables and their
  * segments, the segments' dropped state. */
 static bool add_adopt(buf *b) {
+    /* memmem: wasm2c copies export names, NULs included, into comments */
     static const char head[] = "\nvoid Z_m_instantiate(";
-    const char *d = b->p ? strstr(b->p, head) : NULL;
-    const char *body = d ? strchr(d + 1, '\n') : NULL;
-    const char *end = body ? strstr(body, "\n}\n") : NULL;
+    const char *bend = b->p + b->n;
+    const char *d = b->p ? memmem(b->p, b->n, head, sizeof head - 1) : NULL;
+    const char *body = d ? memchr(d + 1, '\n', (size_t)(bend - d - 1)) : NULL;
+    const char *end = body ? memmem(body, (size_t)(bend - body), "\n}\n", 3) : NULL;
     if (!end) return false;
     buf a = {0};
     put(&a, "\nvoid pl_adopt_instantiate(", 27);
@@ -727,7 +729,7 @@ static bool add_adopt(buf *b) {
     static const char *const keep[] = {"  init_instance_import(", "  init_globals(", "  init_tables(",
                                         "  init_data_instances(", "  init_elem_instances("};
     for (const char *l = body + 1; l < end + 1;) {
-        const char *le = strchr(l, '\n') + 1;
+        const char *le = (const char *)memchr(l, '\n', (size_t)(bend - l)) + 1;
         for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
             if (!strncmp(l, keep[k], strlen(keep[k]))) put(&a, l, (size_t)(le - l));
         l = le;

@@ -184,6 +184,11 @@ for i in range(800):
 sigint_run() {   # runtime mode -> files $WORK/sigint.<mode>.<runtime>.{out,err,rc}
   local rt=$1 mode=$2 f=$WORK/sigint.$2.$1 pid i
   local cmd=("$NATIVE" -I); [ "$rt" = pylon ] && cmd=("${PYRUN[@]}")
+  # SIGINT back to its default for both: a harness started in the
+  # background of a non-interactive shell passes it down ignored, and a
+  # native python that starts with SIGINT ignored never raises
+  # KeyboardInterrupt.
+  cmd=(env --default-signal=INT "${cmd[@]}")
   rm -f "$WORK/stdin.fifo"; mkfifo "$WORK/stdin.fifo"
   exec 7<>"$WORK/stdin.fifo"
   set -m
