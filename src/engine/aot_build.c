@@ -41,6 +41,7 @@
 
 #include "engine/aot_abi.h"
 #include "engine/runtime.h"
+#include "util/buf.h"
 #include "util/sha256.h"
 
 /* The artifact's fixed sources travel inside Pylon. */
@@ -95,52 +96,19 @@ const char *pl_aot_cpu_identity(void) {
 
 #define set_err pl_error_set
 
-/* ---- growable byte buffer ------------------------------------------------ */
+/* ---- byte buffers (util/buf.h) ------------------------------------------------ */
 
-typedef struct buf { char *p; size_t n, cap; bool oom; } buf;
-
-static void put(buf *b, const void *d, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 4096;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) { b->oom = true; return; }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void putf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(buf *b, const char *fmt, ...) {
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof tmp) { put(b, tmp, (size_t)n); return; }
-    char *big = malloc((size_t)n + 1);
-    if (!big) { b->oom = true; return; }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    put(b, big, (size_t)n);
-    free(big);
-}
-static void put_leb(buf *b, uint32_t v) {
+static void put_leb(pl_buf *b, uint32_t v) {
     do {
         uint8_t byte = v & 0x7f;
         v >>= 7;
         if (v) byte |= 0x80;
-        put(b, &byte, 1);
+        pl_buf_put(b, &byte, 1);
     } while (v);
 }
-static void put_name(buf *b, const char *s) {
+static void put_name(pl_buf *b, const char *s) {
     put_leb(b, (uint32_t)strlen(s));
-    put(b, s, strlen(s));
+    pl_buf_put(b, s, strlen(s));
 }
 
 /* ---- 1. rewrite own memory and globals into imports ------------------------- */
@@ -173,10 +141,10 @@ static bool skip_const_expr(const uint8_t **p, const uint8_t *end) {
     return *p < end && *(*p)++ == 0x0b;
 }
 
-static bool rewrite(const uint8_t *w, size_t len, const pl_module *m, buf *out, pylon_error *err) {
+static bool rewrite(const uint8_t *w, size_t len, const pl_module *m, pl_buf *out, pylon_error *err) {
     const uint8_t *p = w + 8, *end = w + len;
-    put(out, w, 8);
-    buf extra = {0};          /* the new import entries */
+    pl_buf_put(out, w, 8);
+    pl_buf extra = {0};          /* the new import entries */
     uint32_t nextra = 0;
     /* gather own memory and globals first: they are appended to imports */
     for (const uint8_t *q = p; q < end;) {
@@ -194,8 +162,8 @@ static bool rewrite(const uint8_t *w, size_t len, const pl_module *m, buf *out, 
                 if (!leb_u32(&s, se, &x) || ((flag & 1) && !leb_u32(&s, se, &x))) goto bad;
                 put_name(&extra, AOT_MODULE);
                 put_name(&extra, "memory");
-                put(&extra, "\x02", 1);
-                put(&extra, lim, (size_t)(s - lim));
+                pl_buf_put(&extra, "\x02", 1);
+                pl_buf_put(&extra, lim, (size_t)(s - lim));
                 nextra++;
             }
         } else if (id == 6) {
@@ -207,8 +175,8 @@ static bool rewrite(const uint8_t *w, size_t len, const pl_module *m, buf *out, 
                 snprintf(name, sizeof name, "g%u", m->nglobal_imports + i);
                 put_name(&extra, AOT_MODULE);
                 put_name(&extra, name);
-                put(&extra, "\x03", 1);
-                put(&extra, s, 2); /* valtype, mut */
+                pl_buf_put(&extra, "\x03", 1);
+                pl_buf_put(&extra, s, 2); /* valtype, mut */
                 s += 2;
                 if (!skip_const_expr(&s, se)) goto bad;
                 nextra++;
@@ -226,33 +194,33 @@ static bool rewrite(const uint8_t *w, size_t len, const pl_module *m, buf *out, 
         p += size;
         if (id == 5 || id == 6) continue; /* moved into the imports */
         if (!wrote_imports && nextra && (id == 2 || (id >= 3 && id != 0))) {
-            buf sec = {0};
+            pl_buf sec = {0};
             uint32_t old = 0;
             const uint8_t *entries = body;
-            if (id == 2 && !leb_u32(&entries, p, &old)) { free(sec.p); goto bad; }
+            if (id == 2 && !leb_u32(&entries, p, &old)) { free(sec.s); goto bad; }
             put_leb(&sec, old + nextra);
-            if (id == 2) put(&sec, entries, (size_t)(p - entries));
-            put(&sec, extra.p, extra.n);
-            put(out, "\x02", 1);
-            put_leb(out, (uint32_t)sec.n);
-            put(out, sec.p, sec.n);
+            if (id == 2) pl_buf_put(&sec, entries, (size_t)(p - entries));
+            pl_buf_put(&sec, extra.s, extra.len);
+            pl_buf_put(out, "\x02", 1);
+            put_leb(out, (uint32_t)sec.len);
+            pl_buf_put(out, sec.s, sec.len);
             bool oom = sec.oom;
-            free(sec.p);
+            free(sec.s);
             if (oom) goto nomem;
             wrote_imports = true;
             if (id == 2) continue;
         }
-        put(out, start, (size_t)(p - start));
+        pl_buf_put(out, start, (size_t)(p - start));
     }
-    free(extra.p);
+    free(extra.s);
     if (out->oom) goto nomem;
     return true;
 bad:
-    free(extra.p);
+    free(extra.s);
     set_err(err, PYLON_ERR_MALFORMED, "aot: cannot rewrite the module's sections");
     return false;
 nomem:
-    free(extra.p);
+    free(extra.s);
     set_err(err, PYLON_ERR_NOMEM, "aot: out of host memory");
     return false;
 }
@@ -282,14 +250,14 @@ static bool write_file(const char *dir, const char *name, const void *data, size
 static char *read_text_len(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    buf b = {0};
+    pl_buf b = {0};
     char tmp[65536];
     size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) put(&b, tmp, n);
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) pl_buf_put(&b, tmp, n);
     fclose(f);
-    if (b.oom) { free(b.p); return NULL; }
-    if (len) *len = b.n;
-    return b.p ? b.p : strdup("");
+    if (b.oom) { free(b.s); return NULL; }
+    if (len) *len = b.len;
+    return b.s ? b.s : strdup("");
 }
 static char *read_text(const char *path) { return read_text_len(path, NULL); }
 
@@ -388,10 +356,10 @@ static bool parse_ret(const char *dl, char *rets, size_t cap, char *ctype, size_
 }
 
 /* A C expression for result k of `v` (a scalar, or a wasm_multi struct). */
-static void put_result_field(buf *g, const char *rets, size_t k) {
+static void put_result_field(pl_buf *g, const char *rets, size_t k) {
     static const char field[] = {['i'] = 'i', ['I'] = 'j', ['f'] = 'f', ['F'] = 'd'};
-    if (strlen(rets) == 1) { put(g, "v", 1); return; }
-    putf(g, "v.%c%zu", field[(int)rets[k]], k);
+    if (strlen(rets) == 1) { pl_buf_put(g, "v", 1); return; }
+    pl_buf_printf(g, "v.%c%zu", field[(int)rets[k]], k);
 }
 
 /* Splits "u32, u64, f32" into letters; false on anything unsupported. */
@@ -435,20 +403,20 @@ static int quoted(const char *s, char out[][256], int max) {
     return k;
 }
 
-static void c_string(buf *b, const char *s) {
-    put(b, "\"", 1);
+static void c_string(pl_buf *b, const char *s) {
+    pl_buf_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '?') put(b, s, 1);
-        else putf(b, "\\%03o", ch);
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '?') pl_buf_put(b, s, 1);
+        else pl_buf_printf(b, "\\%03o", ch);
     }
-    put(b, "\"", 1);
+    pl_buf_put(b, "\"", 1);
 }
 
-static bool gen_glue(const pl_module *m, const char *header, size_t header_len, const char *digest, buf *g,
+static bool gen_glue(const pl_module *m, const char *header, size_t header_len, const char *digest, pl_buf *g,
                      pylon_error *err) {
     const char *hend = header + header_len;
-    putf(g, "/* generated by pylon aot: glue between wasm2c's output and Pylon */\n"
+    pl_buf_printf(g, "/* generated by pylon aot: glue between wasm2c's output and Pylon */\n"
             "#include <stddef.h>\n#include <string.h>\n#include \"m.h\"\n#include \"aot_abi.h\"\n#include \"aot_inject.h\"\n"
             "extern const pl_aot_host *pl_aot_rt_host;\n#define H pl_aot_rt_host\n"
             "static inline f32 pl_f32(uint64_t b) { uint32_t x = (uint32_t)b; f32 v; memcpy(&v, &x, 4); return v; }\n"
@@ -474,14 +442,14 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
      * instance's *field* holding the import struct's address, but calls it
      * directly with the struct's address.  Each struct starts with a
      * pointer to itself, so the first word leads to the struct either way. */
-    for (int i = 0; i < nstructs; i++) putf(g, "struct %s { void *self; void *ctx; };\n", structs[i]);
-    putf(g, "#define PL_CTX(m) (((struct %s *)*(void **)(m))->ctx)\n", nstructs ? structs[0] : "pl_none");
-    putf(g, "typedef struct pl_inst { Z_m_instance_t w;");
-    for (int i = 0; i < nstructs; i++) putf(g, " struct %s s%d;", structs[i], i);
-    putf(g, " } pl_inst;\n");
+    for (int i = 0; i < nstructs; i++) pl_buf_printf(g, "struct %s { void *self; void *ctx; };\n", structs[i]);
+    pl_buf_printf(g, "#define PL_CTX(m) (((struct %s *)*(void **)(m))->ctx)\n", nstructs ? structs[0] : "pl_none");
+    pl_buf_printf(g, "typedef struct pl_inst { Z_m_instance_t w;");
+    for (int i = 0; i < nstructs; i++) pl_buf_printf(g, " struct %s s%d;", structs[i], i);
+    pl_buf_printf(g, " } pl_inst;\n");
 
     /* imports and exports, each announced by a comment line */
-    buf exports = {0};
+    pl_buf exports = {0};
     int nexp = 0;
     uint32_t exp_seen = 0;
     for (const char *line = header; line; line = next_line(line, hend)) {
@@ -526,32 +494,32 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
             const char *sp = strstr(paren, "struct ");
             if (!sp || sscanf(sp + 7, "%255[^*]", stype) != 1) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot read import %s", fname); goto fail; }
             size_t np = strlen(params);
-            putf(g, "%s %s(struct %s *pl_m", ret, fname, stype);
+            pl_buf_printf(g, "%s %s(struct %s *pl_m", ret, fname, stype);
             for (size_t k = 0; k < np; k++) {
                 const char *ct = params[k] == 'i' ? "u32" : params[k] == 'I' ? "u64" : params[k] == 'f' ? "f32" : "f64";
-                putf(g, ", %s p%zu", ct, k);
+                pl_buf_printf(g, ", %s p%zu", ct, k);
             }
             size_t nr = strlen(rets);
-            putf(g, ") {\n  uint64_t a[%zu], r[%zu];\n", np ? np : 1, nr ? nr : 1);
+            pl_buf_printf(g, ") {\n  uint64_t a[%zu], r[%zu];\n", np ? np : 1, nr ? nr : 1);
             for (size_t k = 0; k < np; k++) {
-                if (params[k] == 'f') putf(g, "  a[%zu] = pl_bits32(p%zu);\n", k, k);
-                else if (params[k] == 'F') putf(g, "  a[%zu] = pl_bits64(p%zu);\n", k, k);
-                else putf(g, "  a[%zu] = (uint64_t)p%zu;\n", k, k);
+                if (params[k] == 'f') pl_buf_printf(g, "  a[%zu] = pl_bits32(p%zu);\n", k, k);
+                else if (params[k] == 'F') pl_buf_printf(g, "  a[%zu] = pl_bits64(p%zu);\n", k, k);
+                else pl_buf_printf(g, "  a[%zu] = (uint64_t)p%zu;\n", k, k);
             }
-            putf(g, "  if (H->call_import(PL_CTX(pl_m), %uu, a, r)) H->rethrow();\n", idx);
+            pl_buf_printf(g, "  if (H->call_import(PL_CTX(pl_m), %uu, a, r)) H->rethrow();\n", idx);
             if (nr) {
-                putf(g, "  %s v;\n", ret);
+                pl_buf_printf(g, "  %s v;\n", ret);
                 for (size_t k = 0; k < nr; k++) {
-                    put(g, "  ", 2);
+                    pl_buf_put(g, "  ", 2);
                     put_result_field(g, rets, k);
-                    if (rets[k] == 'i') putf(g, " = (u32)r[%zu];\n", k);
-                    else if (rets[k] == 'I') putf(g, " = r[%zu];\n", k);
-                    else if (rets[k] == 'f') putf(g, " = pl_f32(r[%zu]);\n", k);
-                    else putf(g, " = pl_f64(r[%zu]);\n", k);
+                    if (rets[k] == 'i') pl_buf_printf(g, " = (u32)r[%zu];\n", k);
+                    else if (rets[k] == 'I') pl_buf_printf(g, " = r[%zu];\n", k);
+                    else if (rets[k] == 'f') pl_buf_printf(g, " = pl_f32(r[%zu]);\n", k);
+                    else pl_buf_printf(g, " = pl_f64(r[%zu]);\n", k);
                 }
-                putf(g, "  return v;\n");
+                pl_buf_printf(g, "  return v;\n");
             }
-            putf(g, "}\n");
+            pl_buf_printf(g, "}\n");
         }
     }
     /* Exports: wasm2c declares one "...Z_mZ_<name>(Z_m_instance_t*...)" per
@@ -594,24 +562,24 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
                 set_err(err, PYLON_ERR_UNSUPPORTED, "aot: export \"%s\" returns %zu values; the AOT tier takes at most 16", ex->name, nr);
                 goto fail;
             }
-            putf(g, "static void pl_x%d(void *i, const uint64_t *a, uint64_t *r) {\n  ", nexp);
-            if (nr) putf(g, "%s v = ", ret);
-            else putf(g, "(void)r; ");
-            putf(g, "%s((Z_m_instance_t *)i", fname);
+            pl_buf_printf(g, "static void pl_x%d(void *i, const uint64_t *a, uint64_t *r) {\n  ", nexp);
+            if (nr) pl_buf_printf(g, "%s v = ", ret);
+            else pl_buf_printf(g, "(void)r; ");
+            pl_buf_printf(g, "%s((Z_m_instance_t *)i", fname);
             for (size_t k = 0; params[k]; k++) {
-                put(g, ", ", 2);
-                putf(g, conv_in[(int)params[k]], (int)k);
+                pl_buf_put(g, ", ", 2);
+                pl_buf_printf(g, conv_in[(int)params[k]], (int)k);
             }
-            putf(g, ");\n");
+            pl_buf_printf(g, ");\n");
             for (size_t k = 0; k < nr; k++) {
-                putf(g, "  r[%zu] = %s(", k, conv_out[(int)rets[k]]);
+                pl_buf_printf(g, "  r[%zu] = %s(", k, conv_out[(int)rets[k]]);
                 put_result_field(g, rets, k);
-                putf(g, ");\n");
+                pl_buf_printf(g, ");\n");
             }
-            putf(g, "}\n");
-            putf(&exports, "  {%uu, ", (unsigned)(ex - m->exports));
+            pl_buf_printf(g, "}\n");
+            pl_buf_printf(&exports, "  {%uu, ", (unsigned)(ex - m->exports));
             c_string(&exports, ex->name);
-            putf(&exports, ", \"%s:%s\", pl_x%d},\n", params, rets, nexp);
+            pl_buf_printf(&exports, ", \"%s:%s\", pl_x%d},\n", params, rets, nexp);
             nexp++;
     }
     if (exp_seen != m->nexports) {
@@ -638,7 +606,7 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
         if (!field || !cm || quoted(cm, names, 2) != 2) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: cannot place %s", fname); goto fail; }
         while (strlen(type) && type[strlen(type) - 1] == ' ') type[strlen(type) - 1] = 0;
         if (!strcmp(type, "wasm_rt_memory_t")) {
-            putf(g, "wasm_rt_memory_t *%s(struct %s *pl_m) { return (wasm_rt_memory_t *)H->memory(PL_CTX(pl_m)); }\n", fname, stype);
+            pl_buf_printf(g, "wasm_rt_memory_t *%s(struct %s *pl_m) { return (wasm_rt_memory_t *)H->memory(PL_CTX(pl_m)); }\n", fname, stype);
             continue;
         }
         if (ctype_letter(type) == '?' || ctype_letter(type) == 0) {
@@ -655,37 +623,37 @@ static bool gen_glue(const pl_module *m, const char *header, size_t header_len, 
                 n++;
             }
         if (gi >= m->nglobals) { set_err(err, PYLON_ERR_UNSUPPORTED, "aot: global import \"%s\".\"%s\" not found", names[0], names[1]); goto fail; }
-        putf(g, "%s *%s(struct %s *pl_m) { return (%s *)H->global(PL_CTX(pl_m), %uu); }\n", type, fname, stype, type, gi);
+        pl_buf_printf(g, "%s *%s(struct %s *pl_m) { return (%s *)H->global(PL_CTX(pl_m), %uu); }\n", type, fname, stype, type, gi);
     }
 
-    putf(g, "static const pl_aot_export pl_exports[] = {\n%s  {0, 0, 0, 0}\n};\n", exports.p ? exports.p : "");
-    putf(g, "static void pl_init(const pl_aot_host *h) { pl_aot_rt_host = h; wasm_rt_init(); Z_m_init_module(); }\n");
-    putf(g, "volatile uint32_t pl_poll_pending;\n"
+    pl_buf_printf(g, "static const pl_aot_export pl_exports[] = {\n%s  {0, 0, 0, 0}\n};\n", exports.s ? exports.s : "");
+    pl_buf_printf(g, "static void pl_init(const pl_aot_host *h) { pl_aot_rt_host = h; wasm_rt_init(); Z_m_init_module(); }\n");
+    pl_buf_printf(g, "volatile uint32_t pl_poll_pending;\n"
             "void pl_poll_slow(void) { if (H->poll()) H->rethrow(); }\n");
-    putf(g, "static void pl_instantiate(void *i, void *ctx) {\n  pl_inst *p = i;\n");
-    for (int i = 0; i < nstructs; i++) putf(g, "  p->s%d.self = &p->s%d; p->s%d.ctx = ctx;\n", i, i, i);
-    putf(g, "  Z_m_instantiate(&p->w");
-    for (int i = 0; i < nstructs; i++) putf(g, ", &p->s%d", i);
-    putf(g, ");\n}\n");
+    pl_buf_printf(g, "static void pl_instantiate(void *i, void *ctx) {\n  pl_inst *p = i;\n");
+    for (int i = 0; i < nstructs; i++) pl_buf_printf(g, "  p->s%d.self = &p->s%d; p->s%d.ctx = ctx;\n", i, i, i);
+    pl_buf_printf(g, "  Z_m_instantiate(&p->w");
+    for (int i = 0; i < nstructs; i++) pl_buf_printf(g, ", &p->s%d", i);
+    pl_buf_printf(g, ");\n}\n");
     /* the same for pl_adopt_instantiate (see add_adopt) */
     const char *paren = strchr(decl, '(');
-    putf(g, "void pl_adopt_instantiate%s\n", paren ? paren : "();");
-    putf(g, "static void pl_adopt(void *i, void *ctx) {\n  pl_inst *p = i;\n");
-    for (int i = 0; i < nstructs; i++) putf(g, "  p->s%d.self = &p->s%d; p->s%d.ctx = ctx;\n", i, i, i);
-    putf(g, "  pl_adopt_instantiate(&p->w");
-    for (int i = 0; i < nstructs; i++) putf(g, ", &p->s%d", i);
-    putf(g, ");\n}\n");
-    putf(g, "static void pl_free(void *i) { Z_m_free(i); }\n");
-    putf(g, "#if WASM_RT_USE_STACK_DEPTH_COUNT\n#define PL_DEPTH &wasm_rt_call_stack_depth\n#else\n#define PL_DEPTH 0\n#endif\n");
-    putf(g, "__attribute__((visibility(\"default\"))) const pl_aot_module pylon_aot_module = {\n"
+    pl_buf_printf(g, "void pl_adopt_instantiate%s\n", paren ? paren : "();");
+    pl_buf_printf(g, "static void pl_adopt(void *i, void *ctx) {\n  pl_inst *p = i;\n");
+    for (int i = 0; i < nstructs; i++) pl_buf_printf(g, "  p->s%d.self = &p->s%d; p->s%d.ctx = ctx;\n", i, i, i);
+    pl_buf_printf(g, "  pl_adopt_instantiate(&p->w");
+    for (int i = 0; i < nstructs; i++) pl_buf_printf(g, ", &p->s%d", i);
+    pl_buf_printf(g, ");\n}\n");
+    pl_buf_printf(g, "static void pl_free(void *i) { Z_m_free(i); }\n");
+    pl_buf_printf(g, "#if WASM_RT_USE_STACK_DEPTH_COUNT\n#define PL_DEPTH &wasm_rt_call_stack_depth\n#else\n#define PL_DEPTH 0\n#endif\n");
+    pl_buf_printf(g, "__attribute__((visibility(\"default\"))) const pl_aot_module pylon_aot_module = {\n"
             "  PL_AOT_ABI, \"%s\", sizeof(pl_inst), pl_init, pl_instantiate, pl_free, %d, pl_exports, PL_DEPTH,\n"
             "  PL_SEGUE ? PL_AOT_SEGUE : 0, \"%s\", &pl_poll_pending, pl_adopt\n};\n",
          digest, nexp, pl_aot_cpu_identity());
-    free(exports.p);
+    free(exports.s);
     if (g->oom) { set_err(err, PYLON_ERR_NOMEM, "aot: out of host memory"); return false; }
     return true;
 fail:
-    free(exports.p);
+    free(exports.s);
     return false;
 }
 
@@ -715,29 +683,29 @@ typedef struct { char name[64]; uint32_t calls; } seen_label;
  * function), for an instance that takes over a live instance's memory and
  * globals (pylon_instance_retier).  Kept: imports, tables and their
  * segments, the segments' dropped state. */
-static bool add_adopt(buf *b) {
+static bool add_adopt(pl_buf *b) {
     /* memmem: wasm2c copies export names, NULs included, into comments */
     static const char head[] = "\nvoid Z_m_instantiate(";
-    const char *bend = b->p + b->n;
-    const char *d = b->p ? memmem(b->p, b->n, head, sizeof head - 1) : NULL;
+    const char *bend = b->s + b->len;
+    const char *d = b->s ? memmem(b->s, b->len, head, sizeof head - 1) : NULL;
     const char *body = d ? memchr(d + 1, '\n', (size_t)(bend - d - 1)) : NULL;
     const char *end = body ? memmem(body, (size_t)(bend - body), "\n}\n", 3) : NULL;
     if (!end) return false;
-    buf a = {0};
-    put(&a, "\nvoid pl_adopt_instantiate(", 27);
-    put(&a, d + sizeof head - 1, (size_t)(body + 1 - (d + sizeof head - 1)));
+    pl_buf a = {0};
+    pl_buf_put(&a, "\nvoid pl_adopt_instantiate(", 27);
+    pl_buf_put(&a, d + sizeof head - 1, (size_t)(body + 1 - (d + sizeof head - 1)));
     static const char *const keep[] = {"  init_instance_import(", "  init_globals(", "  init_tables(",
                                         "  init_data_instances(", "  init_elem_instances("};
     for (const char *l = body + 1; l < end + 1;) {
         const char *le = (const char *)memchr(l, '\n', (size_t)(bend - l)) + 1;
         for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
-            if (!strncmp(l, keep[k], strlen(keep[k]))) put(&a, l, (size_t)(le - l));
+            if (!strncmp(l, keep[k], strlen(keep[k]))) pl_buf_put(&a, l, (size_t)(le - l));
         l = le;
     }
-    put(&a, "}\n", 2);
-    put(b, a.p, a.n);
+    pl_buf_put(&a, "}\n", 2);
+    pl_buf_put(b, a.s, a.len);
     bool ok = !a.oom;
-    free(a.p);
+    free(a.s);
     return ok;
 }
 
@@ -767,9 +735,9 @@ static bool inject(const char *dir, pylon_error *err) {
                 "this wasm2c is not the one Pylon knows (Debian's wabt 1.0.32)");
         return false;
     }
-    buf b = {0};
-    put(&b, c, (size_t)(at - c) + 1);
-    put(&b, "#include \"aot_inject.h\"\n", 24);
+    pl_buf b = {0};
+    pl_buf_put(&b, c, (size_t)(at - c) + 1);
+    pl_buf_put(&b, "#include \"aot_inject.h\"\n", 24);
     seen_label *seen = NULL;
     size_t nseen = 0, capseen = 0;
     bool table_helpers = false; /* inside wasm2c's table helpers (aot_inject.h, 2.) */
@@ -807,10 +775,10 @@ static bool inject(const char *dir, pylon_error *err) {
         static const char tables_from[] = "static inline void funcref_table_init(";
         static const char tables_to[] = "static bool s_module_initialized";
         if (!table_helpers && !strncmp(line, tables_from, sizeof tables_from - 1)) {
-            put(&b, PL_TABLE_TRAPS_BEGIN, strlen(PL_TABLE_TRAPS_BEGIN));
+            pl_buf_put(&b, PL_TABLE_TRAPS_BEGIN, strlen(PL_TABLE_TRAPS_BEGIN));
             table_helpers = true;
         } else if (table_helpers && !strncmp(line, tables_to, sizeof tables_to - 1)) {
-            put(&b, PL_TABLE_TRAPS_END, strlen(PL_TABLE_TRAPS_END));
+            pl_buf_put(&b, PL_TABLE_TRAPS_END, strlen(PL_TABLE_TRAPS_END));
             table_helpers = false;
         }
         /* rewrite this line's back-edges out of loops that call */
@@ -823,20 +791,20 @@ static bool inject(const char *dir, pylon_error *err) {
             if (k < sizeof seen->name && nm + k < le && nm[k] == ';')
                 for (size_t x = 0; x < nseen; x++)
                     if (!strncmp(seen[x].name, nm, k) && !seen[x].name[k]) { poll = calls > seen[x].calls; break; }
-            if (!poll) { put(&b, p, (size_t)(nm - p)); p = nm; continue; }
-            put(&b, p, (size_t)(g - p));
-            put(&b, "PL_BACK(", 8);
-            put(&b, nm, k);
-            put(&b, ");", 2);
+            if (!poll) { pl_buf_put(&b, p, (size_t)(nm - p)); p = nm; continue; }
+            pl_buf_put(&b, p, (size_t)(g - p));
+            pl_buf_put(&b, "PL_BACK(", 8);
+            pl_buf_put(&b, nm, k);
+            pl_buf_put(&b, ");", 2);
             p = nm + k + 1;
         }
-        put(&b, p, (size_t)(le - p));
+        pl_buf_put(&b, p, (size_t)(le - p));
         line = le;
     }
     if (!oom) oom = !add_adopt(&b);
-    bool ok = !oom && !b.oom && write_file(dir, "m.c", b.p, b.n);
+    bool ok = !oom && !b.oom && write_file(dir, "m.c", b.s, b.len);
     free(c);
-    free(b.p);
+    free(b.s);
     free(seen);
     if (!ok) set_err(err, PYLON_ERR_ARG, "aot: cannot rewrite %s", path);
     return ok;
@@ -864,7 +832,7 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     const pl_module *m = (const pl_module *)pm;
     int rc = -1;
     char dir[] = "/tmp/pylon-aot-XXXXXX";
-    buf rw = {0}, glue = {0};
+    pl_buf rw = {0}, glue = {0};
     char *header = NULL;
     bool made_dir = false;
 
@@ -896,7 +864,7 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     if (!rewrite(wasm, len, m, &rw, err)) goto out;
     char digest[65];
     pl_sha256_hex(wasm, len, digest);
-    if (!write_file(dir, "m.wasm", rw.p, rw.n) ||
+    if (!write_file(dir, "m.wasm", rw.s, rw.len) ||
         !write_file(dir, "aot_rt.c", pl_aot_rt_src, strlen(pl_aot_rt_src)) ||
         !write_file(dir, "aot_abi.h", pl_aot_abi_src, strlen(pl_aot_abi_src)) ||
         !write_file(dir, "aot_inject.h", pl_aot_inject_src, strlen(pl_aot_inject_src))) {
@@ -923,7 +891,7 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
     bool segue = aot_uses_segue(m);
     if (!inject(dir, err)) goto out;
     if (!gen_glue(m, header, header_len, digest, &glue, err)) goto out;
-    if (!write_file(dir, "glue.c", glue.p, glue.n)) { set_err(err, PYLON_ERR_ARG, "aot: cannot write the glue"); goto out; }
+    if (!write_file(dir, "glue.c", glue.s, glue.len)) { set_err(err, PYLON_ERR_ARG, "aot: cannot write the glue"); goto out; }
 
     char tmp_out[PATH_MAX + 16], inc[PATH_MAX + 4], glue_c[PATH_MAX], rt_c[PATH_MAX];
     snprintf(tmp_out, sizeof tmp_out, "%s.tmp%d", out_path, (int)getpid());
@@ -956,8 +924,8 @@ int pylon_aot_compile(const uint8_t *wasm, size_t len, const char *out_path, pyl
 out:
     if (made_dir && getenv("PYLON_AOT_KEEP")) fprintf(stderr, "pylon aot: kept %s\n", dir);
     else if (made_dir) rm_tree(dir);
-    free(rw.p);
-    free(glue.p);
+    free(rw.s);
+    free(glue.s);
     free(header);
     pylon_module_free(pm);
     return rc;

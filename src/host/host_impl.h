@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "pylon/host.h"
+#include "util/buf.h"
 
 /* Fills err (if non-NULL) and returns -1. */
 int pl_herr(pylon_host_error *err, int code, const char *fmt, ...)
@@ -33,15 +34,6 @@ bool pl_utf8_valid(const uint8_t *s, size_t len);
 int pl_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outlen);
 void pl_hex_encode(const uint8_t *in, size_t len, char *out /* 2*len+1 */);
 
-/* A growable string. */
-typedef struct pl_buf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} pl_buf;
-void pl_buf_put(pl_buf *b, const char *s, size_t n);
-void pl_buf_puts(pl_buf *b, const char *s);
-void pl_buf_printf(pl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal, quotes included. */
 void pl_buf_json_str(pl_buf *b, const char *s, size_t n);
 
