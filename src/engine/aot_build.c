@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1011,7 +1012,16 @@ int pylon_aot_compile_background(const uint8_t *wasm, size_t len) {
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
         if (setpriority(PRIO_PROCESS, 0, 10) != 0) { /* best effort */ }
-        _exit(pylon_aot_compile(wasm, len, path, NULL) == 0 ? 0 : 1);
+        /* one compile per artifact across processes too: whoever holds
+         * the lock compiles, the others leave it to them */
+        char lock[PATH_MAX + 8];
+        snprintf(lock, sizeof lock, "%s.lock", path);
+        int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) != 0) _exit(0);
+        struct stat done;
+        int rc = stat(path, &done) == 0 ? 0 : pylon_aot_compile(wasm, len, path, NULL);
+        unlink(lock);
+        _exit(rc == 0 ? 0 : 1);
     }
     int wst;
     while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {}
